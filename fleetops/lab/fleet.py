@@ -326,6 +326,20 @@ def _check_subnet_free(name: str, spec: LabSpec) -> None:
                              "choose another subnet in the spec")
 
 
+def free_subnet(name: str) -> str:
+    """The lab's current subnet if it runs, else the first 10.N.0.0/24 (N >= 77) no lab uses."""
+    used = {}
+    for path in labs_dir().glob("*/state.json"):
+        used[path.parent.name] = ipaddress.IPv4Network(json.loads(path.read_text())["spec"]["subnet"])
+    if name in used:
+        return str(used[name])
+    for second in range(77, 200):
+        candidate = ipaddress.IPv4Network(f"10.{second}.0.0/24")
+        if not any(candidate.overlaps(net) for net in used.values()):
+            return str(candidate)
+    raise InputError("no free 10.N.0.0/24 subnet for another lab")
+
+
 def _launcher_alive(pid: int | None, lab: str, host: str) -> bool:
     """True when ``pid`` is still this host's launcher (guards against PID reuse)."""
     if not pid:

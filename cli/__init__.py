@@ -1,0 +1,71 @@
+"""The ``fleetops`` click application: one group, one module per verb, imported lazily.
+
+``fleetops --help`` must stay fast (no pyinfra, gevent or paramiko import), so verbs are
+registered by module path with their one-line help and an example, and loaded on use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from fleetops import __version__
+from fleetops.errors import FleetopsError
+
+# verb -> (module, attribute, one-line help with an example)
+VERBS: dict[str, tuple[str, str, str]] = {
+    "lab": ("fleetops.cli.lab", "lab",
+            "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
+    "deploy": ("fleetops.cli.deploy", "deploy",
+               "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
+    "runs": ("fleetops.cli.runs", "runs",
+             "List and show run records.  e.g. fleetops runs show latest"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported only when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in VERBS:
+            return None
+        module, attribute, _help = VERBS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, VERBS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fleetops")
+def app() -> None:
+    """fleetops: declarative pyinfra deploys, a local lab fleet and ops checks.
+
+    Without -i, commands use the running lab's inventory (see `fleetops lab up`).
+    Exit codes: 0 ok, 1 a host failed or was unreachable, 2 bad input,
+    3 missing prerequisite, 4 dry run found pending changes.
+    """
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and their exit code."""
+    try:
+        app.main(standalone_mode=False)
+    except FleetopsError as error:
+        click.echo(f"fleetops: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except click.Abort:
+        click.echo("fleetops: aborted", err=True)
+        sys.exit(130)

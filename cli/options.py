@@ -1,0 +1,58 @@
+"""Options shared by every verb, defined once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+import click
+
+F = Callable[..., object]
+
+
+def inventory_options(func: F) -> F:
+    """``-i/--inventory``, ``--limit`` and ``--exclude`` (repeatable), ``--parallel``."""
+    options = [
+        click.option("-i", "--inventory", "inventory", metavar="FILE",
+                     help="pyinfra inventory file (default: the running lab)."),
+        click.option("--limit", multiple=True, metavar="GROUP|HOST",
+                     help="Only these groups/hosts (repeatable, shell patterns allowed)."),
+        click.option("--exclude", multiple=True, metavar="GROUP|HOST",
+                     help="Skip these groups/hosts (repeatable)."),
+        click.option("--parallel", type=click.IntRange(1, 500), default=None, metavar="N",
+                     help="Hosts worked on at once (default: all, up to 100)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    """``-v/-q`` and ``--json``; configures logging to stderr (data goes to stdout)."""
+
+    @click.option("-v", "--verbose", count=True, help="More detail (repeat for more).")
+    @click.option("-q", "--quiet", is_flag=True, help="Only errors and the result.")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
+    @functools.wraps(func)
+    def wrapper(*args: object, verbose: int, quiet: bool, as_json: bool, **kwargs: object) -> object:
+        setup_logging(verbose, quiet)
+        return func(*args, verbose=verbose, quiet=quiet, as_json=as_json, **kwargs)
+
+    return wrapper
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """Log to stderr through the secret-redacting filter."""
+    from fleetops.secrets import RedactingFilter
+
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("paramiko").setLevel(max(level, logging.WARNING))

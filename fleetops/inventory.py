@@ -1,0 +1,77 @@
+"""Find and load the inventory a command runs against.
+
+``-i`` takes any pyinfra inventory file; without it the running lab's generated inventory is
+used. Loading goes through pyinfra's own inventory loader so plain pyinfra inventories (and their
+``group_data/`` folders) work unchanged; ``--limit``/``--exclude`` take group or host names and
+shell-style host patterns, like pyinfra's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from fnmatch import fnmatch
+from pathlib import Path
+
+from fleetops.errors import InputError
+
+
+def default_inventory() -> Path:
+    """The running lab's inventory: ``$FLEETOPS_LAB``, or the only lab on this machine."""
+    from fleetops.lab.fleet import Lab, running_labs
+
+    wanted = os.environ.get("FLEETOPS_LAB")
+    labs = running_labs()
+    if wanted:
+        if wanted not in labs:
+            raise InputError(f"FLEETOPS_LAB={wanted} but no such lab is up; run 'fleetops lab up'")
+        return Lab(wanted).inventory
+    if len(labs) == 1:
+        return Lab(labs[0]).inventory
+    if not labs:
+        raise InputError("no inventory given and no lab is up: pass -i INVENTORY or run 'fleetops lab up'")
+    raise InputError(f"several labs are up ({', '.join(labs)}): pass -i or set FLEETOPS_LAB")
+
+
+def resolve_inventory(path: str | None) -> Path:
+    """The inventory file to use, checked to exist."""
+    if path is None:
+        return default_inventory()
+    inventory = Path(path)
+    if not inventory.is_file():
+        raise InputError(f"inventory not found: {path}")
+    if inventory.suffix != ".py":
+        raise InputError(f"inventory must be a pyinfra Python file (*.py): {path}")
+    return inventory.resolve()
+
+
+def load_inventory(path: Path):
+    """Load a pyinfra inventory file with its group_data (returns ``pyinfra.api.Inventory``)."""
+    from pyinfra_cli.inventory import make_inventory
+
+    try:
+        return make_inventory(str(path), cwd=os.getcwd())
+    except Exception as error:  # pyinfra raises several types for broken files
+        raise InputError(f"{path}: cannot load inventory: {type(error).__name__}: {error}") from None
+
+
+def select_hosts(inventory, limit: Iterable[str] = (), exclude: Iterable[str] = ()) -> list:
+    """Hosts matching any ``limit`` (all when empty) and no ``exclude``; unknown names are errors."""
+    def matches(pattern: str) -> list:
+        try:
+            return list(inventory.get_group(pattern))
+        except Exception:  # pyinfra's NoGroupError
+            found = [host for host in inventory if fnmatch(host.name, pattern)]
+            if not found:
+                raise InputError(f"--limit/--exclude: no group or host matches {pattern!r}") from None
+            return found
+
+    limit, exclude = list(limit), list(exclude)
+    selected = list(inventory) if not limit else []
+    for pattern in limit:
+        selected += [host for host in matches(pattern) if host not in selected]
+    excluded = {host for pattern in exclude for host in matches(pattern)}
+    hosts = [host for host in selected if host not in excluded]
+    if not hosts:
+        raise InputError("no hosts left after --limit/--exclude")
+    return hosts

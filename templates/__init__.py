@@ -1,0 +1,1 @@
+"""Jinja2 templates for every role (package data; rendered with StrictUndefined)."""
