@@ -7,7 +7,6 @@ registered by module path with their one-line help and an example, and loaded on
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -37,6 +36,14 @@ class LazyGroup(click.Group):
         module, attribute, _help = VERBS[name]
         return getattr(importlib.import_module(module), attribute)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """User errors become one line on stderr and their documented exit code."""
+        try:
+            return super().invoke(ctx)
+        except FleetopsError as error:
+            click.echo(f"fleetops: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, VERBS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
@@ -55,17 +62,5 @@ def app() -> None:
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and their exit code."""
-    try:
-        app.main(standalone_mode=False)
-    except FleetopsError as error:
-        click.echo(f"fleetops: error: {error}", err=True)
-        sys.exit(error.exit_code)
-    except click.exceptions.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2)
-    except click.Abort:
-        click.echo("fleetops: aborted", err=True)
-        sys.exit(130)
+    """Console entry point."""
+    app(prog_name="fleetops")

@@ -30,4 +30,5 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[obje
             style = STATUS_STYLE.get(text)
             cells.append(f"[{style}]{text}[/{style}]" if style else text.replace("[", r"\["))
         table.add_row(*cells)
-    Console(file=sys.stdout, soft_wrap=False).print(table)
+    width = None if sys.stdout.isatty() else 200  # pipes and logs get whole rows, not wraps
+    Console(file=sys.stdout, soft_wrap=False, width=width).print(table)

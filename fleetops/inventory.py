@@ -8,12 +8,14 @@ shell-style host patterns, like pyinfra's.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from fnmatch import fnmatch
 from pathlib import Path
 
 from fleetops.errors import InputError
+from fleetops.secrets import register_sensitive_values
 
 
 def default_inventory() -> Path:
@@ -49,10 +51,25 @@ def load_inventory(path: Path):
     """Load a pyinfra inventory file with its group_data (returns ``pyinfra.api.Inventory``)."""
     from pyinfra_cli.inventory import make_inventory
 
+    # pyinfra logs every group's data at debug level while loading, secrets included, before
+    # fleetops has seen (and registered) them: keep that one step at info level.
+    pyinfra_log = logging.getLogger("pyinfra")
+    saved = pyinfra_log.level
+    pyinfra_log.setLevel(max(saved, logging.INFO))
+    from pyinfra.api import State
+    from pyinfra.context import ctx_state
+
+    if not ctx_state.isset():  # pyinfra's loader expects a current state
+        ctx_state.set(State())
     try:
-        return make_inventory(str(path), cwd=os.getcwd())
+        inventory = make_inventory(str(path), cwd=os.getcwd())
     except Exception as error:  # pyinfra raises several types for broken files
         raise InputError(f"{path}: cannot load inventory: {type(error).__name__}: {error}") from None
+    finally:
+        pyinfra_log.setLevel(saved)
+    for host in inventory:
+        register_sensitive_values(dict(host.data.dict()))
+    return inventory
 
 
 def select_hosts(inventory, limit: Iterable[str] = (), exclude: Iterable[str] = ()) -> list:

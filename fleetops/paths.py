@@ -29,7 +29,9 @@ def cache_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """Where each deploy run writes its JSON run record."""
+    """Where each deploy run writes its JSON run record (``FLEETOPS_RUNS_DIR`` overrides)."""
+    if os.environ.get("FLEETOPS_RUNS_DIR"):
+        return Path(os.environ["FLEETOPS_RUNS_DIR"])
     return state_dir() / "runs"
 
 

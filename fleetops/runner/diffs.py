@@ -21,6 +21,7 @@ class DiffCapture(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
         self.lines: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        self._saved_level = logging.NOTSET
 
     def emit(self, record: logging.LogRecord) -> None:
         if not ctx_host.isset():
@@ -36,7 +37,15 @@ class DiffCapture(logging.Handler):
         return "\n".join(lines) if lines else None
 
     def attach(self) -> None:
-        logging.getLogger("pyinfra").addHandler(self)
+        """Listen on pyinfra's logger; lower its level so INFO diff lines reach this handler
+        (console handlers filter by their own level, so nothing extra is printed)."""
+        logger = logging.getLogger("pyinfra")
+        self._saved_level = logger.level
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        logger.addHandler(self)
 
     def detach(self) -> None:
-        logging.getLogger("pyinfra").removeHandler(self)
+        logger = logging.getLogger("pyinfra")
+        logger.removeHandler(self)
+        logger.setLevel(self._saved_level)
