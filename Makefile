@@ -1,0 +1,25 @@
+# fleetops: `make demo` sets everything up and converges the embedded lab; `make test` runs the tests.
+VENV ?= .venv
+FLEETOPS = $(VENV)/bin/fleetops
+
+.PHONY: setup demo test test-fast down clean
+
+setup:
+	VENV=$(VENV) scripts/install-deps.sh
+
+demo: setup
+	$(FLEETOPS) lab up --spec inventory/lab.yml
+	$(FLEETOPS) deploy deploys/baseline.py --yes
+	$(FLEETOPS) lab status
+
+test: setup
+	FLEETOPS_REQUIRE_LAB=1 $(VENV)/bin/python -m pytest tests
+
+test-fast: setup
+	$(VENV)/bin/python -m pytest tests -m "not lab"
+
+down:
+	$(FLEETOPS) lab down
+
+clean: down
+	rm -rf $(VENV)
