@@ -14,6 +14,8 @@ from fleetops.errors import InputError
 
 DEFAULT_NAME = "lab"
 
+name_option = click.option("--name", default=None, help="Lab name (default: $FLEETOPS_LAB or 'lab').")
+
 
 def _lab_name(name: str | None) -> str:
     return name or os.environ.get("FLEETOPS_LAB") or DEFAULT_NAME
@@ -36,7 +38,7 @@ def lab() -> None:
 @click.option("--hosts", "host_count", type=int, default=None, help="Number of plain hosts.")
 @click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
               help="Lab spec YAML (default: inventory/lab.yml when present).")
-@click.option("--name", default=None, help="Lab name (default: $FLEETOPS_LAB or 'lab').")
+@name_option
 @click.option("--subnet", default=None, help="With --hosts: IPv4 /24 to use (default: first free 10.77+N.0.0/24).")
 @output_options
 def up(host_count: int | None, spec_path: Path | None, name: str | None, subnet: str | None, verbose: int,
@@ -62,7 +64,7 @@ def up(host_count: int | None, spec_path: Path | None, name: str | None, subnet:
 
 
 @lab.command()
-@click.option("--name", default=None, help="Lab name (default: $FLEETOPS_LAB or 'lab').")
+@name_option
 @output_options
 def status(name: str | None, verbose: int, quiet: bool, as_json: bool) -> None:
     """Show each host: launcher running, SSH reachable, systemd state."""
@@ -75,7 +77,7 @@ def status(name: str | None, verbose: int, quiet: bool, as_json: bool) -> None:
 
 
 @lab.command()
-@click.option("--name", default=None, help="Lab name (default: $FLEETOPS_LAB or 'lab').")
+@name_option
 @output_options
 def down(name: str | None, verbose: int, quiet: bool, as_json: bool) -> None:
     """Stop every host and remove mounts, bridge, NAT rules, cgroups and state."""
@@ -91,7 +93,7 @@ def down(name: str | None, verbose: int, quiet: bool, as_json: bool) -> None:
 @lab.command(context_settings={"ignore_unknown_options": True})
 @click.argument("host")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-@click.option("--name", default=None, help="Lab name (default: $FLEETOPS_LAB or 'lab').")
+@name_option
 def ssh(host: str, command: tuple[str, ...], name: str | None) -> None:
     """Open an SSH session (or run COMMAND) on a lab host, host key checked."""
     from fleetops.lab.fleet import Lab
