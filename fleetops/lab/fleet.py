@@ -316,21 +316,22 @@ def _require_root() -> None:
         raise EnvironmentProblem("the lab fleet needs root (systemd-nspawn, mounts, bridges)")
 
 
+def _lab_subnets() -> dict[str, ipaddress.IPv4Network]:
+    """The subnet of every lab with a state file on this machine."""
+    return {path.parent.name: ipaddress.IPv4Network(json.loads(path.read_text())["spec"]["subnet"])
+            for path in labs_dir().glob("*/state.json")}
+
+
 def _check_subnet_free(name: str, spec: LabSpec) -> None:
-    for other in labs_dir().glob("*/state.json"):
-        if other.parent.name == name:
-            continue
-        data = json.loads(other.read_text())
-        if spec.subnet.overlaps(ipaddress.IPv4Network(data["spec"]["subnet"])):
-            raise InputError(f"subnet {spec.subnet} overlaps lab {other.parent.name!r}; "
+    for other, subnet in _lab_subnets().items():
+        if other != name and spec.subnet.overlaps(subnet):
+            raise InputError(f"subnet {spec.subnet} overlaps lab {other!r}; "
                              "choose another subnet in the spec")
 
 
 def free_subnet(name: str) -> str:
     """The lab's current subnet if it runs, else the first 10.N.0.0/24 (N >= 77) no lab uses."""
-    used = {}
-    for path in labs_dir().glob("*/state.json"):
-        used[path.parent.name] = ipaddress.IPv4Network(json.loads(path.read_text())["spec"]["subnet"])
+    used = _lab_subnets()
     if name in used:
         return str(used[name])
     for second in range(77, 200):

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import fleetops.runner  # noqa: F401 - gevent monkey-patching must come first
@@ -116,11 +116,11 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
     finally:
         diffs.detach()
 
-    active = [host for host in hosts if record.hosts[host.name].status != "unreachable"
-              and record.hosts[host.name].error is None]
+    # Hosts that failed to connect or to plan carry an error; the rest are applied.
+    active = [host for host in hosts if record.hosts[host.name].error is None]
     if confirm is not None and not options.dry and active:
-        planned = RunRecord(**{**record.__dict__, "dry_run": True, "hosts": {
-            name: HostResult(**vars(result)) for name, result in record.hosts.items()}})
+        planned = replace(record, dry_run=True, hosts={
+            name: replace(result, operations=[]) for name, result in record.hosts.items()})
         _collect(state, hosts, planned, callback, diffs, dry=True)
         if planned.status == "pending" and not confirm(planned.to_dict()):
             record.dry_run = True
