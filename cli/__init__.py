@@ -17,6 +17,8 @@ from fleetops.errors import FleetopsError
 VERBS: dict[str, tuple[str, str, str]] = {
     "lab": ("fleetops.cli.lab", "lab",
             "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
+    "check": ("fleetops.cli.check", "check",
+              "Health checks across the inventory.  e.g. fleetops check --html report.html"),
     "deploy": ("fleetops.cli.deploy", "deploy",
                "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
     "runs": ("fleetops.cli.runs", "runs",

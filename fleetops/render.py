@@ -25,7 +25,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # HTML reports escape every value (host output ends up in them); configs are plain text.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     )
 
 

@@ -1,0 +1,284 @@
+"""The remote half of ``fleetops check``: one script, one SSH round trip, every probe of a host.
+
+This file is sent as-is to ``python3 -`` on the host (it imports nothing from fleetops) with the
+probe list embedded as a JSON string literal, so no value ever reaches the remote command line.
+It prints two JSON lines: the host clock at start (for the clock-offset check) and the results,
+keyed by probe id. A probe that raises becomes ``{"error": ...}`` and never stops the others.
+Facts are read with psutil when the host has it and from /proc, /etc and systemctl otherwise.
+It must stay compatible with the oldest Python 3 a managed host may have (3.6).
+"""
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+try:
+    import psutil  # optional on the host
+except ImportError:
+    psutil = None
+
+PSEUDO_FILESYSTEMS = {
+    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "pstore", "bpf",
+    "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc",
+    "rpc_pipefs", "nsfs", "efivarfs", "ramfs", "squashfs", "tmpfs",
+}
+
+
+def run(argv, timeout=10):
+    """Run argv without a shell; return (exit code, stdout, stderr)."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+def probe_uptime(args):
+    with open("/proc/uptime") as handle:
+        return {"seconds": float(handle.read().split()[0])}
+
+
+def probe_load(args):
+    load1, load5, load15 = os.getloadavg()
+    return {"load1": load1, "load5": load5, "load15": load15, "cpus": os.cpu_count() or 1}
+
+
+def probe_meminfo(args):
+    if psutil is not None:
+        memory, swap = psutil.virtual_memory(), psutil.swap_memory()
+        return {"mem_total": memory.total, "mem_available": memory.available,
+                "swap_total": swap.total, "swap_free": swap.free, "source": "psutil"}
+    values = {}
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            key, _, rest = line.partition(":")
+            values[key] = int(rest.split()[0]) * 1024
+    available = values.get("MemAvailable", values.get("MemFree", 0))
+    return {"mem_total": values["MemTotal"], "mem_available": available,
+            "swap_total": values.get("SwapTotal", 0), "swap_free": values.get("SwapFree", 0),
+            "source": "/proc/meminfo"}
+
+
+def _mounts():
+    mounts = []
+    with open("/proc/self/mounts") as handle:
+        for line in handle:
+            device, mountpoint, fstype = line.split()[:3]
+            mountpoint = mountpoint.replace("\\040", " ")
+            mounts.append((device, mountpoint, fstype))
+    return mounts
+
+
+def probe_filesystems(args):
+    """statvfs of the given paths, or of every mounted real filesystem."""
+    paths = args.get("paths") or []
+    targets = []
+    if paths:
+        targets = [(path, None) for path in paths]
+    else:
+        seen = set()
+        for device, mountpoint, fstype in _mounts():
+            if fstype in PSEUDO_FILESYSTEMS or mountpoint in seen:
+                continue
+            if mountpoint.startswith(("/proc", "/sys", "/dev", "/run/credentials")):
+                continue
+            seen.add(mountpoint)
+            targets.append((mountpoint, fstype))
+    out = []
+    for path, fstype in targets:
+        try:
+            info = os.statvfs(path)
+        except OSError as error:
+            out.append({"path": path, "error": error.strerror or str(error)})
+            continue
+        out.append({
+            "path": path, "fstype": fstype,
+            "blocks": info.f_blocks * info.f_frsize, "free": info.f_bavail * info.f_frsize,
+            "used": (info.f_blocks - info.f_bfree) * info.f_frsize,
+            "inodes": info.f_files, "inodes_free": info.f_favail,
+        })
+    return {"filesystems": out}
+
+
+def probe_service(args):
+    code, out, err = run(["systemctl", "show", args["unit"], "--no-pager",
+                          "--property=LoadState,ActiveState,SubState,UnitFileState"])
+    if code != 0:
+        return {"error": err.strip() or "systemctl show failed"}
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {"load": props.get("LoadState", ""), "active": props.get("ActiveState", ""),
+            "sub": props.get("SubState", ""), "enabled": props.get("UnitFileState", "")}
+
+
+def probe_process(args):
+    pattern = re.compile(args["pattern"]) if args.get("pattern") else None
+    name = args.get("name")
+    count = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as handle:
+                comm = handle.read().strip()
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if name and comm != name:
+            continue
+        if pattern and not pattern.search(cmdline):
+            continue
+        count += 1
+    return {"count": count}
+
+
+def probe_listening(args):
+    """TCP sockets in LISTEN state from /proc/net/tcp{,6} (this host's network namespace)."""
+    port = int(args["port"])
+    found = []
+    for table, family in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 6)):
+        try:
+            with open(table) as handle:
+                next(handle)
+                for line in handle:
+                    fields = line.split()
+                    local, state = fields[1], fields[3]
+                    address, _, hexport = local.rpartition(":")
+                    if state == "0A" and int(hexport, 16) == port:
+                        found.append({"family": family, "address": address})
+        except OSError:
+            continue
+    return {"listening": bool(found), "sockets": found}
+
+
+def probe_file(args):
+    path = args["path"]
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    result = {"exists": True, "mode": "%04o" % stat.S_IMODE(info.st_mode),
+              "is_file": stat.S_ISREG(info.st_mode), "is_dir": stat.S_ISDIR(info.st_mode),
+              "is_link": stat.S_ISLNK(info.st_mode), "size": info.st_size}
+    try:
+        result["owner"] = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        result["owner"] = str(info.st_uid)
+    try:
+        result["group"] = grp.getgrgid(info.st_gid).gr_name
+    except KeyError:
+        result["group"] = str(info.st_gid)
+    if stat.S_ISREG(info.st_mode) and (args.get("sha256") or args.get("contains")):
+        digest = hashlib.sha256()
+        matched = None
+        pattern = re.compile(args["contains"].encode()) if args.get("contains") else None
+        with open(path, "rb") as handle:
+            data = handle.read(args.get("max_bytes", 64 * 1024 * 1024))
+        digest.update(data)
+        if pattern is not None:
+            matched = bool(pattern.search(data))
+        result["sha256"] = digest.hexdigest()
+        result["contains"] = matched
+    return result
+
+
+def probe_package(args):
+    name = args["name"]
+    try:
+        code, out, _ = run(["dpkg-query", "-W", "-f=${Status}\t${Version}", name])
+        if code == 0 and "\t" in out:
+            status, version = out.split("\t", 1)
+            return {"installed": status.endswith(" installed"), "version": version.strip(),
+                    "manager": "dpkg"}
+        if code != 0:
+            return {"installed": False, "version": None, "manager": "dpkg"}
+    except FileNotFoundError:
+        pass
+    code, out, _ = run(["rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", name])
+    return {"installed": code == 0, "version": out.strip() if code == 0 else None, "manager": "rpm"}
+
+
+def probe_user(args):
+    name = args["name"]
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"exists": False}
+    groups = sorted(group.gr_name for group in grp.getgrall() if name in group.gr_mem)
+    try:
+        groups.insert(0, grp.getgrgid(entry.pw_gid).gr_name)
+    except KeyError:
+        pass
+    result = {"exists": True, "uid": entry.pw_uid, "shell": entry.pw_shell,
+              "home": entry.pw_dir, "groups": groups, "locked": None}
+    try:
+        with open("/etc/shadow") as handle:
+            for line in handle:
+                fields = line.split(":")
+                if fields[0] == name:
+                    result["locked"] = fields[1].startswith("!")
+                    expire = fields[7] if len(fields) > 7 else ""
+                    result["expired"] = bool(expire) and int(expire) * 86400 <= time.time()
+    except PermissionError:
+        result["locked_error"] = "reading /etc/shadow needs root"
+    return result
+
+
+def probe_group(args):
+    try:
+        entry = grp.getgrnam(args["name"])
+    except KeyError:
+        return {"exists": False}
+    return {"exists": True, "gid": entry.gr_gid, "members": sorted(entry.gr_mem)}
+
+
+def probe_command(args):
+    started = time.time()
+    try:
+        code, out, err = run(["/bin/sh", "-c", args["command"]], timeout=args.get("timeout", 10))
+    except subprocess.TimeoutExpired:
+        return {"timeout": True, "seconds": time.time() - started}
+    return {"exit": code, "stdout": out[-4096:], "stderr": err[-1024:],
+            "seconds": time.time() - started}
+
+
+def probe_dns(args):
+    started = time.time()
+    try:
+        infos = socket.getaddrinfo(args["name"], None, 0, socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        return {"resolved": False, "error_text": str(error), "seconds": time.time() - started}
+    addresses = sorted({info[4][0] for info in infos})
+    return {"resolved": True, "addresses": addresses, "seconds": time.time() - started}
+
+
+PROBES = {
+    "uptime": probe_uptime, "load": probe_load, "meminfo": probe_meminfo,
+    "filesystems": probe_filesystems, "service": probe_service, "process": probe_process,
+    "listening": probe_listening, "file": probe_file, "package": probe_package,
+    "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
+}
+
+
+def main(requests):
+    sys.stdout.write(json.dumps({"clock": time.time()}) + "\n")
+    sys.stdout.flush()
+    results = {}
+    for request in requests:
+        started = time.time()
+        try:
+            results[request["id"]] = PROBES[request["op"]](request.get("args") or {})
+        except Exception as error:  # one broken probe must not hide the others
+            results[request["id"]] = {"error": "%s: %s" % (type(error).__name__, error)}
+        results[request["id"]]["_seconds"] = time.time() - started
+    sys.stdout.write(json.dumps({"results": results}) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(json.loads(REQUESTS_JSON))  # noqa: F821 - defined by the controller's preamble

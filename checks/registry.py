@@ -1,0 +1,26 @@
+"""Every check kind, and the validated union used to read suites and group data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field, TypeAdapter
+
+from fleetops.checks.accounts import Group, User
+from fleetops.checks.command import Command
+from fleetops.checks.files import File
+from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls
+from fleetops.checks.packages import Package
+from fleetops.checks.services import Port, Process, Service
+from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Uptime
+
+KINDS = (Reachable, Uptime, Load, Memory, Swap, Disk, Inodes, Clock, Service, Process, Port,
+         TcpConnect, Http, Tls, Dns, File, Package, User, Group, Command)
+
+AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+CHECK_LIST = TypeAdapter(list[AnyCheck])
+
+
+def kind_names() -> list[str]:
+    return [model.model_fields["kind"].annotation.__args__[0] for model in KINDS]

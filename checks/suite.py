@@ -1,0 +1,159 @@
+"""Suites: which checks run on which hosts, declared as data and validated before anything runs.
+
+A suite is a YAML file (``checks/suites/NAME.yml`` or any path) with a list of checks; each check
+may be limited to ``groups`` or ``hosts``. Group data adds two keys (see :class:`CheckData`):
+``checks`` (more checks for the hosts of that group) and ``check_overrides`` (per-check warn/crit,
+severity or ``disabled``), so thresholds differ per group the usual pyinfra way: the most
+specific group's value wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fleetops.checks.base import Check
+from fleetops.checks.network import Reachable
+from fleetops.checks.registry import AnyCheck, kind_names
+from fleetops.errors import InputError
+from fleetops.validation import describe_validation_error
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+class Override(BaseModel):
+    """Per-group changes to a named check."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn: float | None = None
+    crit: float | None = None
+    severity: Literal["critical", "warning"] | None = None
+    disabled: bool = False
+
+
+class CheckData(BaseModel):
+    """The group-data keys ``fleetops check`` reads."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    checks: list[AnyCheck] = Field(default_factory=list)
+    check_overrides: dict[str, Override] = Field(default_factory=dict)
+
+
+class Suite(BaseModel):
+    """A named list of checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    description: str = ""
+    checks: list[AnyCheck] = Field(min_length=1)
+
+
+def available_suites() -> list[str]:
+    return sorted(path.stem for path in SUITES_DIR.glob("*.yml"))
+
+
+def suite_path(name: str) -> Path:
+    """A suite by name (bundled) or by path; InputError naming the choices otherwise."""
+    candidate = Path(name)
+    if candidate.suffix in (".yml", ".yaml") or "/" in name:
+        if not candidate.is_file():
+            raise InputError(f"suite file not found: {name}")
+        return candidate
+    bundled = SUITES_DIR / f"{name}.yml"
+    if not bundled.is_file():
+        raise InputError(f"no suite named {name!r} (available: {', '.join(available_suites())})")
+    return bundled
+
+
+def parse_suite(data: object, source: str) -> Suite:
+    """Validate suite data; the error names the file, the check and the problem."""
+    if not isinstance(data, dict):
+        raise InputError(f"suite {source}: expected a mapping with a 'checks' list")
+    for index, item in enumerate(data.get("checks") or []):
+        if isinstance(item, dict) and item.get("kind") not in kind_names():
+            hint = difflib.get_close_matches(str(item.get("kind")), kind_names(), n=1)
+            raise InputError(f"suite {source}: checks[{index}]: unknown kind {item.get('kind')!r}"
+                             + (f" (did you mean {hint[0]!r}?)" if hint else
+                                f" (kinds: {', '.join(kind_names())})"))
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"suite {source}: {describe_validation_error(error)}") from None
+    _unique_names(suite.checks, f"suite {source}")
+    return suite
+
+
+def load_suite(name: str) -> Suite:
+    path = suite_path(name)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InputError(f"suite {path}: not valid YAML: {str(error).splitlines()[0]}") from None
+    suite = parse_suite(data, str(path))
+    return suite if suite.name else suite.model_copy(update={"name": path.stem})
+
+
+def _unique_names(checks: list[Check], where: str) -> None:
+    seen: set[str] = set()
+    for check in checks:
+        if check.name in seen:
+            raise InputError(f"{where}: two checks named {check.name!r} (give one a 'name')")
+        seen.add(check.name)
+
+
+def applies(check: Check, host: str, groups: set[str]) -> bool:
+    if check.hosts and host not in check.hosts:
+        return False
+    return not check.groups or bool(groups.intersection(check.groups))
+
+
+def _override(check: Check, override: Override) -> Check:
+    changes = override.model_dump(exclude={"disabled"}, exclude_none=True)
+    data = {**check.model_dump(by_alias=True), **changes}
+    return type(check).model_validate(data)
+
+
+@dataclass
+class HostPlan:
+    """The checks of one host, in order, starting with ``reachable``."""
+
+    host: str
+    checks: list[Check]
+
+
+def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan:
+    """The checks for one host: suite + group-data checks, overrides applied, names unique."""
+    try:
+        extra = CheckData.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"host {host}: {describe_validation_error(error)}") from None
+    checks = [check for check in [*suite.checks, *extra.checks] if applies(check, host, groups)]
+    _unique_names(checks, f"host {host}")
+    names = [check.name for check in checks]
+    for name in extra.check_overrides:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+            if close:
+                raise InputError(f"host {host}: check_overrides: no check named {name!r} "
+                                 f"(did you mean {close[0]!r}?)")
+    planned: list[Check] = []
+    for check in checks:
+        override = extra.check_overrides.get(check.name)
+        if override is not None and override.disabled:
+            continue
+        try:
+            planned.append(_override(check, override) if override else check)
+        except ValidationError as error:
+            raise InputError(f"host {host}: check_overrides.{check.name}: "
+                             f"{describe_validation_error(error)}") from None
+    if not any(isinstance(check, Reachable) for check in planned):
+        planned.insert(0, Reachable(kind="reachable"))
+    return HostPlan(host=host, checks=planned)

@@ -1,0 +1,181 @@
+"""Host vitals: uptime, load, memory, swap, disk and inode use, clock offset."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from fleetops.checks.base import Check, Outcome, failed, passed, probe_error
+from fleetops.checks.result import Status
+
+
+class Uptime(Check):
+    """Seconds since boot; with thresholds it flags a recent reboot (lower is worse).
+
+    ``{kind: uptime, warn: 600}`` warns when the host booted less than ten minutes ago.
+    """
+
+    kind: Literal["uptime"]
+    unit: ClassVar[str] = "s"
+    higher_is_worse: ClassVar[bool] = False
+
+    def probe(self) -> dict:
+        return {"op": "uptime"}
+
+    def judge(self, raw: dict) -> Outcome:
+        return probe_error(raw) or self.measured(raw["seconds"], "up", "{:.0f}")
+
+
+class Load(Check):
+    """1-minute load average per CPU (so one threshold fits hosts of any size)."""
+
+    kind: Literal["load"]
+    default_warn: ClassVar[float | None] = 2.0
+    default_crit: ClassVar[float | None] = 4.0
+
+    def probe(self) -> dict:
+        return {"op": "load"}
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        per_cpu = raw["load1"] / max(1, raw["cpus"])
+        outcome = self.measured(per_cpu, "load per CPU", "{:.2f}")
+        outcome.message += f"; load {raw['load1']:.2f} on {raw['cpus']} CPUs"
+        return outcome
+
+
+class Memory(Check):
+    """Memory in use (total minus available), in percent."""
+
+    kind: Literal["memory"]
+    unit: ClassVar[str] = "%"
+    default_warn: ClassVar[float | None] = 90.0
+    default_crit: ClassVar[float | None] = 95.0
+
+    def probe(self) -> dict:
+        return {"op": "meminfo"}
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        if not raw["mem_total"]:
+            return failed("no memory reported", Status.UNKNOWN)
+        used = 100.0 * (raw["mem_total"] - raw["mem_available"]) / raw["mem_total"]
+        return self.measured(used, "memory used")
+
+
+class Swap(Check):
+    """Swap in use, in percent; a host without swap reports 0."""
+
+    kind: Literal["swap"]
+    unit: ClassVar[str] = "%"
+    default_warn: ClassVar[float | None] = 50.0
+    default_crit: ClassVar[float | None] = 80.0
+
+    def probe(self) -> dict:
+        return {"op": "meminfo"}
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        if not raw["swap_total"]:
+            return passed("no swap configured", 0.0)
+        used = 100.0 * (raw["swap_total"] - raw["swap_free"]) / raw["swap_total"]
+        return self.measured(used, "swap used")
+
+
+class _FilesystemCheck(Check):
+    """Shared by disk and inode checks: every real mount, or the mounts holding ``paths``."""
+
+    paths: list[str] = Field(default_factory=list, description="default: every real filesystem")
+    unit: ClassVar[str] = "%"
+    default_warn: ClassVar[float | None] = 80.0
+    default_crit: ClassVar[float | None] = 90.0
+    what: ClassVar[str] = ""
+
+    def probe(self) -> dict:
+        return {"op": "filesystems", "args": {"paths": list(self.paths)}}
+
+    def usage(self, filesystem: dict) -> float | None:
+        raise NotImplementedError
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        filesystems = raw["filesystems"]
+        if not filesystems:
+            return failed("no filesystems found", Status.UNKNOWN)
+        worst: Outcome | None = None
+        problems: list[str] = []
+        for filesystem in filesystems:
+            if "error" in filesystem:
+                problems.append(f"{filesystem['path']}: {filesystem['error']}")
+                continue
+            used = self.usage(filesystem)
+            if used is None:
+                continue
+            outcome = self.measured(used, f"{self.what} {filesystem['path']}")
+            if worst is None or outcome.status.rank > worst.status.rank or (
+                    outcome.status == worst.status and used > worst.value):
+                worst = outcome
+        if problems:
+            return failed("; ".join(problems), Status.UNKNOWN)
+        if worst is None:
+            return passed(f"no filesystem reports {self.what}")
+        return worst
+
+
+class Disk(_FilesystemCheck):
+    """Space used per filesystem, in percent of what is usable (as ``df`` reports it)."""
+
+    kind: Literal["disk"]
+    what: ClassVar[str] = "disk"
+
+    def default_name(self) -> str:
+        return "disk" if not self.paths else "disk:" + ",".join(self.paths)
+
+    def usage(self, filesystem: dict) -> float | None:
+        usable = filesystem["used"] + filesystem["free"]
+        return 100.0 * filesystem["used"] / usable if usable else None
+
+
+class Inodes(_FilesystemCheck):
+    """Inodes used per filesystem, in percent (filesystems without inode limits are skipped)."""
+
+    kind: Literal["inodes"]
+    what: ClassVar[str] = "inodes"
+
+    def default_name(self) -> str:
+        return "inodes" if not self.paths else "inodes:" + ",".join(self.paths)
+
+    def usage(self, filesystem: dict) -> float | None:
+        total = filesystem["inodes"]
+        if not total:
+            return None
+        return 100.0 * (total - filesystem["inodes_free"]) / total
+
+
+class Clock(Check):
+    """Clock offset between host and controller, in seconds.
+
+    The host reads its clock first thing; the controller knows the reading happened between
+    sending the script and receiving the first line, so the offset is the distance from that
+    window (0 when inside it). The bound is honest: network delay never counts as skew.
+    """
+
+    kind: Literal["clock"]
+    unit: ClassVar[str] = "s"
+    default_warn: ClassVar[float | None] = 0.5
+    default_crit: ClassVar[float | None] = 2.0
+
+    def probe(self) -> dict:
+        return {"op": "clock"}
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        remote, sent, received = raw["remote"], raw["sent"], raw["received"]
+        offset = max(0.0, sent - remote, remote - received)
+        return self.measured(offset, "clock offset", "{:.3f}")

@@ -1,0 +1,1 @@
+"""The engine behind ``fleetops check``: plan, sweep the fleet, write outputs and history."""

@@ -1,0 +1,116 @@
+"""One SSH round trip per host: send the probe script on stdin, read two JSON lines back.
+
+The remote command line is the constant ``python3 -``; the probe list travels inside the script
+on stdin, so nothing a suite declares (paths, commands, names) is visible in ``ps`` on the host.
+Every blocking step is bounded by the host's deadline, so a hung host costs at most its timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import paramiko
+
+from fleetops.checking.target import SshTarget
+
+REMOTE_COMMAND = "python3 -"
+
+
+@lru_cache(maxsize=1)
+def probe_source() -> str:
+    import fleetops.checks.probe as probe
+
+    return Path(probe.__file__).read_text()
+
+
+def build_script(requests: list[dict]) -> bytes:
+    """The probe script with its requests embedded as a JSON string literal."""
+    payload = json.dumps(requests, separators=(",", ":"))
+    return (f"REQUESTS_JSON = {json.dumps(payload)}\n" + probe_source()).encode()
+
+
+@dataclass
+class RoundTrip:
+    """What came back from a host: its clock, the probe results, or why there is nothing."""
+
+    sent: float = 0.0
+    clock_at: float = 0.0
+    remote_clock: float | None = None
+    results: dict = field(default_factory=dict)
+    error: str | None = None        # the host could not be reached or timed out
+    probe_error: str | None = None  # reached, but the script could not run
+    ms: float = 0.0
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, socket.timeout | TimeoutError):
+        return "timed out"
+    if isinstance(error, paramiko.AuthenticationException):
+        return "authentication failed"
+    if isinstance(error, paramiko.SSHException):
+        return f"ssh: {error}"
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def round_trip(target: SshTarget, requests: list[dict], timeout: float) -> RoundTrip:
+    """Connect, run the probes, return what the host said; never raises for host problems."""
+    trip = RoundTrip()
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("per-host timeout")
+        return left
+
+    client = None
+    try:
+        client = target.connect(timeout=remaining())
+        channel = client.get_transport().open_session(timeout=remaining())
+        channel.settimeout(remaining())
+        trip.sent = time.time()
+        channel.exec_command(REMOTE_COMMAND)
+        channel.sendall(build_script(requests))
+        channel.shutdown_write()
+        buffer, errors = b"", b""
+        while True:
+            channel.settimeout(remaining())
+            chunk = channel.recv(65536)
+            if not chunk:
+                break
+            if not trip.clock_at and b"\n" in buffer + chunk:
+                trip.clock_at = time.time()
+            buffer += chunk
+        while channel.recv_stderr_ready():
+            errors += channel.recv_stderr(65536)
+        status = channel.recv_exit_status()
+        trip.ms = (time.perf_counter() - started) * 1000
+        _parse(trip, buffer, errors, status)
+    except Exception as error:  # noqa: BLE001 - every host problem becomes a result
+        trip.error = _describe(error)
+        trip.ms = (time.perf_counter() - started) * 1000
+    finally:
+        if client is not None:
+            client.close()
+    return trip
+
+
+def _parse(trip: RoundTrip, stdout: bytes, stderr: bytes, status: int) -> None:
+    lines = stdout.decode(errors="replace").splitlines()
+    try:
+        trip.remote_clock = json.loads(lines[0])["clock"]
+        trip.results = json.loads(lines[1])["results"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        text = stderr.decode(errors="replace").strip().splitlines()
+        if status == 127:
+            trip.probe_error = "python3 not found on the host"
+        else:
+            trip.probe_error = f"probe script failed (exit {status}): {text[-1] if text else 'no output'}"
