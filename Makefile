@@ -11,6 +11,7 @@ demo: setup
 	$(FLEETOPS) lab up --spec inventory/lab.yml
 	$(FLEETOPS) deploy deploys/baseline.py --yes
 	$(FLEETOPS) lab status
+	$(FLEETOPS) check --suite baseline --html lab-report.html
 
 test: setup
 	FLEETOPS_REQUIRE_LAB=1 $(VENV)/bin/python -m pytest tests

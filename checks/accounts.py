@@ -15,8 +15,10 @@ ACCOUNT_PATTERN = r"^[a-z_][a-z0-9_-]*[$]?$"
 class User(Check):
     """``{kind: user, user: ops, shell: /bin/bash, groups: [ops], locked: false}``.
 
-    ``groups`` must all be among the user's groups (primary included). ``locked`` reads
-    /etc/shadow, so it needs a root SSH user; otherwise the check is UNKNOWN, not a pass.
+    ``member_of`` groups must all be among the user's groups (primary included). ``locked``
+    means the password field starts with ``!`` (as ``passwd -S`` reports L; a user created
+    without a password is locked in this sense). ``locked`` and ``expired`` read /etc/shadow, so
+    they need a root SSH user; otherwise the check is UNKNOWN, not a pass.
     """
 
     kind: Literal["user"]
@@ -26,6 +28,7 @@ class User(Check):
     home: str | None = None
     groups_in: list[str] = Field(default_factory=list, alias="member_of")
     locked: bool | None = None
+    expired: bool | None = None
 
     def default_name(self) -> str:
         return f"user:{self.user}"
@@ -55,6 +58,12 @@ class User(Check):
                                f"({raw.get('locked_error', 'no shadow entry')})", True)
             if raw["locked"] != self.locked:
                 problems.append("locked" if raw["locked"] else "not locked")
+        if self.expired is not None and raw.get("expired") is not None:
+            if raw["expired"] != self.expired:
+                problems.append("expired" if raw["expired"] else "not expired")
+        elif self.expired is not None:
+            return Outcome(Status.UNKNOWN, f"user {self.user}: expiry unknown "
+                           f"({raw.get('locked_error', 'no shadow entry')})", True)
         if problems:
             return failed(f"user {self.user}: " + ", ".join(problems), value=True)
         return passed(f"user {self.user} uid {raw['uid']} {raw['shell']} "

@@ -32,7 +32,8 @@ class Command(Check):
         return compile_pattern(value, "match") if value else value
 
     def default_name(self) -> str:
-        return "command:" + re.sub(r"[^A-Za-z0-9_.-]+", "-", self.command)[:40].strip("-")
+        slug = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9_.-]+", "-", self.command))
+        return "command:" + slug[:40].strip("-")
 
     def probe(self) -> dict:
         return {"op": "command", "args": {"command": self.command, "timeout": self.timeout}}

@@ -215,7 +215,7 @@ def probe_user(args):
     except KeyError:
         pass
     result = {"exists": True, "uid": entry.pw_uid, "shell": entry.pw_shell,
-              "home": entry.pw_dir, "groups": groups, "locked": None}
+              "home": entry.pw_dir, "groups": groups, "locked": None, "expired": None}
     try:
         with open("/etc/shadow") as handle:
             for line in handle:
@@ -223,7 +223,7 @@ def probe_user(args):
                 if fields[0] == name:
                     result["locked"] = fields[1].startswith("!")
                     expire = fields[7] if len(fields) > 7 else ""
-                    result["expired"] = bool(expire) and int(expire) * 86400 <= time.time()
+                    result["expired"] = bool(expire.strip()) and int(expire) * 86400 <= time.time()
     except PermissionError:
         result["locked_error"] = "reading /etc/shadow needs root"
     return result

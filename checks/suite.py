@@ -131,6 +131,10 @@ class HostPlan:
 
 def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan:
     """The checks for one host: suite + group-data checks, overrides applied, names unique."""
+    for key in data:
+        close = difflib.get_close_matches(key, list(CheckData.model_fields), n=1, cutoff=0.8)
+        if close and key not in CheckData.model_fields:
+            raise InputError(f"host {host}: unknown group-data key {key!r} (did you mean {close[0]!r}?)")
     try:
         extra = CheckData.model_validate(data)
     except ValidationError as error:

@@ -30,6 +30,9 @@ class CheckGroup(click.Group):
         except FleetopsError as error:
             click.echo(f"fleetops: error: {error}", err=True)
             ctx.exit(EXIT_UNKNOWN)
+        except click.UsageError as error:
+            error.exit_code = EXIT_UNKNOWN
+            raise
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:

@@ -18,10 +18,11 @@ from fleetops.validation import describe_validation_error
 
 
 def role_specs() -> list[type[BaseModel]]:
-    """The data models of every fleetops role."""
+    """The data models of every fleetops role, and the check keys (``checks``, ``check_overrides``)."""
+    from fleetops.checks.suite import CheckData
     from fleetops.roles.spec import BaselineData
 
-    return [BaselineData]
+    return [BaselineData, CheckData]
 
 
 def known_keys() -> set[str]:

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-PACKAGES=(systemd-container debootstrap iptables iproute2 zstd openssh-client procps)
+# chromium renders the HTML reports in tests (headless screenshots).
+PACKAGES=(systemd-container debootstrap iptables iproute2 zstd openssh-client procps chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -29,4 +30,16 @@ if [[ ! -e "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -c "import fleetops.cli, fleetops.roles, fleetops.checks, fleetops.runner.deploy"
   touch "$stamp"
+fi
+
+# promtool (validates the Prometheus textfile output in tests) comes from Debian's prometheus
+# package; only the binary is unpacked into the venv, so no Prometheus server gets installed.
+if [[ ! -x "$VENV/bin/promtool" ]]; then
+  workdir=$(mktemp -d)
+  trap 'rm -rf "$workdir"' EXIT
+  (cd "$workdir" && apt-get download prometheus >/dev/null 2>&1) || {
+    apt-get update -qq && (cd "$workdir" && apt-get download prometheus >/dev/null)
+  }
+  dpkg-deb --fsys-tarfile "$workdir"/prometheus_*.deb | tar -x -C "$workdir" ./usr/bin/promtool
+  install -m 0755 "$workdir/usr/bin/promtool" "$VENV/bin/promtool"
 fi

@@ -28,6 +28,7 @@ from fleetops.errors import EnvironmentProblem, InputError
 from fleetops.lab import cgroups, network
 from fleetops.lab.image import ImageRecipe, ensure_image
 from fleetops.lab.inventory_file import write_inventory
+from fleetops.lab.limits import ensure_inotify_instances
 from fleetops.lab.spec import LabHost, LabSpec
 from fleetops.lab.system import require_tools, run
 from fleetops.paths import state_dir
@@ -146,6 +147,10 @@ class Lab:
             to_start.append((index, host))
 
         progress(f"starting {len(to_start)} host(s)")
+        if to_start:
+            ensure_inotify_instances(len(spec.hosts) + sum(
+                len(Lab(other).load_state().get("hosts", {})) for other in running_labs()
+                if other != self.name))
         for index, host in to_start:
             address = str(spec.address_of(index))
             pid = self._start_host(spec, host, address, image)

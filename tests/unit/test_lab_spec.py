@@ -70,3 +70,15 @@ def test_repository_default_spec_is_valid():
 
     spec = load_spec(Path(__file__).parents[2] / "inventory" / "lab.yml")
     assert {g for h in spec.hosts for g in h.groups} >= {"web", "ftp", "db"}
+
+
+def test_inotify_limit_is_raised_for_many_hosts_never_lowered(tmp_path):
+    from fleetops.lab.limits import ensure_inotify_instances, wanted_inotify_instances
+
+    limit = tmp_path / "max_user_instances"
+    limit.write_text("128\n")
+    assert ensure_inotify_instances(50, limit) == wanted_inotify_instances(50) > 50 * 7
+    assert int(limit.read_text()) == wanted_inotify_instances(50)
+    limit.write_text("100000\n")
+    assert ensure_inotify_instances(3, limit) == 100000
+    assert limit.read_text() == "100000\n"
