@@ -38,6 +38,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from fleetops.checking import remote
 from fleetops.checking.engine import HostWork, sweep
 from fleetops.checking.plan import plan
 from fleetops.checks.result import Status
@@ -129,6 +130,9 @@ def floor(work: list[HostWork], timeout: float) -> float:
     return time.perf_counter() - started
 
 
+PROBE_CPU_MS: list[float] = []
+
+
 def engine(work: list[HostWork], timeout: float) -> float:
     started = time.perf_counter()
     run = sweep(work, suite="bench", inventory="bench", timeout=timeout)
@@ -137,7 +141,21 @@ def engine(work: list[HostWork], timeout: float) -> float:
     if bad:
         raise SystemExit(f"bench: checks not OK, results would not be comparable: "
                          f"{bad[0].host} {bad[0].check}: {bad[0].message}")
+    PROBE_CPU_MS.extend(r.details["probe_cpu_ms"] for r in run.results if r.check == "reachable")
     return seconds
+
+
+def transport_only(work: list[HostWork], timeout: float) -> float:
+    """The engine with the host side reduced to reading the script and exiting: its overhead
+    over the floor is fleetops' own (threads, script transfer, parsing), not the probes' work."""
+    saved = remote.REMOTE_COMMAND
+    remote.REMOTE_COMMAND = "cat >/dev/null; echo \"{'clock': 0}\"; echo \"{'results': {}}\""
+    try:
+        started = time.perf_counter()
+        sweep(work, suite="bench", inventory="bench", timeout=timeout)
+        return time.perf_counter() - started
+    finally:
+        remote.REMOTE_COMMAND = saved
 
 
 def timed(argv: list[str], cwd: Path, env: dict, ok_codes: tuple[int, ...] = (0,)) -> float:
@@ -185,6 +203,7 @@ def main() -> int:
         measures = {
             "floor (1 exec/host)": lambda: floor(work, args.timeout),
             "fleetops engine": lambda: engine(work, args.timeout),
+            "engine, no-op host side": lambda: transport_only(work, args.timeout),
             "fleetops check (CLI)": lambda: timed(cli, tmp, env),
             "testinfra": lambda: timed(testinfra, tmp, env),
         }
@@ -207,11 +226,15 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "median_s": {name: round(value, 3) for name, value in median.items()},
         "ratio_engine_vs_floor": round(base / median["floor (1 exec/host)"], 3),
+        "ratio_transport_vs_floor": round(median["engine, no-op host side"]
+                                          / median["floor (1 exec/host)"], 3),
+        "probe_cpu_ms_per_host_median": statistics.median(PROBE_CPU_MS),
         "ratio_cli_vs_floor": round(median["fleetops check (CLI)"] / median["floor (1 exec/host)"], 3),
         "ratio_engine_vs_testinfra": round(base / median["testinfra"], 3),
         "ratio_cli_vs_testinfra": round(median["fleetops check (CLI)"] / median["testinfra"], 3),
     }
-    print(f"{result['work']}, median of {args.repeat} ({result['cpus']} CPUs)")
+    print(f"{result['work']}, median of {args.repeat} ({result['cpus']} CPUs shared by controller "
+          f"and hosts); probe CPU per host {result['probe_cpu_ms_per_host_median']:.0f} ms")
     print(f"{'':<24}{'median':>10}{'engine/this':>14}")
     for name, value in median.items():
         print(f"{name:<24}{value:>9.2f}s{base / value:>14.2f}")

@@ -148,7 +148,9 @@ class Http(Check):
 class Tls(Check):
     """The TLS certificate at ``address:port`` is valid for ``server_name`` and not near expiry.
 
-    The value is days until expiry (lower is worse): ``warn: 21, crit: 7`` by default.
+    The value is days until expiry (lower is worse): ``warn: 21, crit: 7`` by default. With
+    ``verify: false`` (self-signed lab certificates) the chain is not checked, but the name and
+    the validity dates still are, from the certificate itself.
     """
 
     kind: Literal["tls"]
@@ -157,6 +159,7 @@ class Tls(Check):
     server_name: str | None = Field(None, pattern=HOSTNAME_PATTERN,
                                     description="name the certificate must match (default: address)")
     ca_file: str | None = None
+    verify: bool = True
     timeout: float = Field(5.0, gt=0, le=60)
     unit: ClassVar[str] = "d"
     where: ClassVar[str] = "controller"
@@ -171,23 +174,86 @@ class Tls(Check):
         address = self.address or target.address
         name = self.server_name or address
         context = ssl.create_default_context(cafile=self.ca_file)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
         try:
             with socket.create_connection((address, self.port), timeout=min(self.timeout, timeout)) as sock:
                 with context.wrap_socket(sock, server_hostname=name) as tls:
-                    cert = tls.getpeercert()
+                    der = tls.getpeercert(binary_form=True)
         except ssl.SSLCertVerificationError as error:
             return {"error": f"certificate of {address}:{self.port} not valid for {name}: "
                              f"{error.verify_message}"}
         except (OSError, ssl.SSLError) as error:
             return {"error": f"TLS to {address}:{self.port}: {error}"}
-        expires = ssl.cert_time_to_seconds(cert["notAfter"])
-        return {"name": name, "not_after": datetime.fromtimestamp(expires, timezone.utc).isoformat(),
-                "days": (expires - time.time()) / 86400}
+        return {"name": name, **certificate_facts(der, name)}
 
     def judge(self, raw: dict) -> Outcome:
         if raw.get("error"):
             return failed(raw["error"])
+        if not raw["name_matches"]:
+            return failed(f"certificate names {', '.join(raw['names']) or '(none)'} do not include "
+                          f"{raw['name']}", value=raw["days"])
+        if raw["days"] < 0:
+            return failed(f"certificate for {raw['name']} expired {-raw['days']:.1f} days ago",
+                          value=raw["days"])
         return self.measured(raw["days"], f"certificate for {raw['name']} expires in", "{:.1f}")
+
+
+def certificate_facts(der: bytes, name: str) -> dict:
+    """Names, expiry and whether ``name`` matches, read from a DER certificate."""
+    import ipaddress
+
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    names: list[str] = []
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [*alt.get_values_for_type(x509.DNSName),
+                 *(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))]
+    except x509.ExtensionNotFound:
+        names = [attr.value for attr in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    try:
+        wanted_ip = str(ipaddress.ip_address(name))
+    except ValueError:
+        wanted_ip = None
+
+    def matches(pattern: str) -> bool:
+        if wanted_ip is not None:
+            return pattern == wanted_ip
+        if pattern.startswith("*."):
+            return name.count(".") == pattern.count(".") and name.lower().endswith(pattern[1:].lower())
+        return pattern.lower() == name.lower()
+
+    expires = cert.not_valid_after_utc
+    return {"names": names, "name_matches": any(matches(pattern) for pattern in names),
+            "not_after": expires.isoformat(),
+            "days": (expires - datetime.now(timezone.utc)).total_seconds() / 86400}
+
+
+class Upstream(Check):
+    """A TCP connection from the host itself to ``address:port`` succeeds (e.g. a proxy upstream)."""
+
+    kind: Literal["upstream"]
+    address: str = Field(pattern=HOSTNAME_PATTERN)
+    port: int = Field(ge=1, le=65535)
+    timeout: float = Field(3.0, gt=0, le=60)
+    unit: ClassVar[str] = "ms"
+
+    def default_name(self) -> str:
+        return f"upstream:{self.address}:{self.port}"
+
+    def probe(self) -> dict:
+        return {"op": "connect", "args": {"address": self.address, "port": self.port,
+                                          "timeout": self.timeout}}
+
+    def judge(self, raw: dict) -> Outcome:
+        if (error := probe_error(raw)):
+            return error
+        if not raw["connected"]:
+            return failed(f"{self.address}:{self.port} unreachable from the host: {raw['error_text']}")
+        return self.measured(raw["seconds"] * 1000, f"{self.address}:{self.port} reachable in", "{:.0f}")
 
 
 class Dns(Check):
@@ -218,4 +284,4 @@ class Dns(Check):
         return outcome
 
 
-__all__ = ["Reachable", "TcpConnect", "Http", "Tls", "Dns", "Status"]
+__all__ = ["Reachable", "TcpConnect", "Http", "Tls", "Upstream", "Dns", "Status"]

@@ -9,13 +9,14 @@ from pydantic import Field, TypeAdapter
 from fleetops.checks.accounts import Group, User
 from fleetops.checks.command import Command
 from fleetops.checks.files import File
-from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls
+from fleetops.checks.ftp import Ftp
+from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
 from fleetops.checks.services import Port, Process, Service
 from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Uptime
 
 KINDS = (Reachable, Uptime, Load, Memory, Swap, Disk, Inodes, Clock, Service, Process, Port,
-         TcpConnect, Http, Tls, Dns, File, Package, User, Group, Command)
+         TcpConnect, Http, Tls, Upstream, Dns, File, Package, User, Group, Command, Ftp)
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
 

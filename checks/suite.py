@@ -47,13 +47,17 @@ class CheckData(BaseModel):
 
 
 class Suite(BaseModel):
-    """A named list of checks."""
+    """A named list of checks; ``include`` pulls in other suites first (by name or path).
+
+    A check here with the same name as an included one replaces it (e.g. other thresholds).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = ""
     description: str = ""
-    checks: list[AnyCheck] = Field(min_length=1)
+    include: list[str] = Field(default_factory=list)
+    checks: list[AnyCheck] = Field(default_factory=list)
 
 
 def available_suites() -> list[str]:
@@ -87,18 +91,31 @@ def parse_suite(data: object, source: str) -> Suite:
         suite = Suite.model_validate(data)
     except ValidationError as error:
         raise InputError(f"suite {source}: {describe_validation_error(error)}") from None
+    if not suite.checks and not suite.include:
+        raise InputError(f"suite {source}: no checks and nothing included")
     _unique_names(suite.checks, f"suite {source}")
     return suite
 
 
-def load_suite(name: str) -> Suite:
+def load_suite(name: str, _seen: tuple[str, ...] = ()) -> Suite:
+    """Load a suite and everything it includes, flattened into one list of checks."""
     path = suite_path(name)
+    key = str(path.resolve())
+    if key in _seen:
+        raise InputError(f"suite {path}: includes itself (through {' -> '.join(_seen)})")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
         raise InputError(f"suite {path}: not valid YAML: {str(error).splitlines()[0]}") from None
     suite = parse_suite(data, str(path))
-    return suite if suite.name else suite.model_copy(update={"name": path.stem})
+    merged: dict[str, Check] = {}
+    for included in suite.include:
+        for check in load_suite(included, (*_seen, key)).checks:
+            merged[check.name] = check
+    for check in suite.checks:
+        merged[check.name] = check
+    return suite.model_copy(update={"name": suite.name or path.stem, "include": [],
+                                    "checks": list(merged.values())})
 
 
 def _unique_names(checks: list[Check], where: str) -> None:
@@ -130,7 +147,8 @@ class HostPlan:
 
 
 def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan:
-    """The checks for one host: suite + group-data checks, overrides applied, names unique."""
+    """The checks for one host: suite + group-data checks (replacing same-named suite checks),
+    overrides applied."""
     for key in data:
         close = difflib.get_close_matches(key, list(CheckData.model_fields), n=1, cutoff=0.8)
         if close and key not in CheckData.model_fields:
@@ -139,8 +157,12 @@ def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan
         extra = CheckData.model_validate(data)
     except ValidationError as error:
         raise InputError(f"host {host}: {describe_validation_error(error)}") from None
-    checks = [check for check in [*suite.checks, *extra.checks] if applies(check, host, groups)]
-    _unique_names(checks, f"host {host}")
+    _unique_names(extra.checks, f"host {host}: checks")
+    merged = {check.name: check for check in suite.checks if applies(check, host, groups)}
+    for check in extra.checks:  # group data may replace a suite check of the same name
+        if applies(check, host, groups):
+            merged[check.name] = check
+    checks = list(merged.values())
     names = [check.name for check in checks]
     for name in extra.check_overrides:
         if name not in names:

@@ -20,9 +20,11 @@ from fleetops.validation import describe_validation_error
 def role_specs() -> list[type[BaseModel]]:
     """The data models of every fleetops role, and the check keys (``checks``, ``check_overrides``)."""
     from fleetops.checks.suite import CheckData
+    from fleetops.roles.ftp_spec import FtpData
     from fleetops.roles.spec import BaselineData
+    from fleetops.roles.web_spec import WebData
 
-    return [BaselineData, CheckData]
+    return [BaselineData, FtpData, WebData, CheckData]
 
 
 def known_keys() -> set[str]:

@@ -106,12 +106,15 @@ def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
     requests, ids = _requests(checks)
     target = Target(name=work.target.name, address=work.target.hostname)
     local = [check for check in checks if check.where == "controller"]
-    with ThreadPoolExecutor(max_workers=1 + min(len(local), 4)) as pool:
-        trip_future = pool.submit(round_trip, work.target, requests, timeout)
-        local_futures = {check.name: pool.submit(_collect_local, check, target, timeout)
-                         for check in local}
-        trip: RoundTrip = trip_future.result()
-        local_raw = {name: future.result() for name, future in local_futures.items()}
+    local_raw: dict[str, tuple[dict, float]] = {}
+    if not local:
+        trip: RoundTrip = round_trip(work.target, requests, timeout)
+    else:  # controller-side checks run while the host answers over SSH
+        with ThreadPoolExecutor(max_workers=min(len(local), 4)) as pool:
+            local_futures = {check.name: pool.submit(_collect_local, check, target, timeout)
+                             for check in local}
+            trip = round_trip(work.target, requests, timeout)
+            local_raw = {name: future.result() for name, future in local_futures.items()}
     results = []
     for check in checks:
         raw: dict
@@ -119,6 +122,11 @@ def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
         if isinstance(check, Reachable):
             raw = {"error": trip.error, "ms": trip.ms}
             duration = trip.ms / 1000
+            if trip.cpu_s is not None:
+                results.append(check.result(work.plan.host, _judge(check, raw), duration,
+                                            {"probe_cpu_ms": round(trip.cpu_s * 1000, 1),
+                                             "probes": len(requests)}))
+                continue
         elif check.where == "controller":
             raw, duration = local_raw[check.name]
         elif trip.error:

@@ -1,13 +1,14 @@
 """One SSH round trip per host: send the probe script on stdin, read two JSON lines back.
 
 The remote command line is the constant ``python3 -``; the probe list travels inside the script
-on stdin, so nothing a suite declares (paths, commands, names) is visible in ``ps`` on the host.
+on stdin (as a Python literal; results come back as literals too, parsed with ``ast.literal_eval``,
+never evaluated), so nothing a suite declares (paths, commands, names) is visible in ``ps`` on the host.
 Every blocking step is bounded by the host's deadline, so a hung host costs at most its timeout.
 """
 
 from __future__ import annotations
 
-import json
+import ast
 import socket
 import time
 from dataclasses import dataclass, field
@@ -29,9 +30,14 @@ def probe_source() -> str:
 
 
 def build_script(requests: list[dict]) -> bytes:
-    """The probe script with its requests embedded as a JSON string literal."""
-    payload = json.dumps(requests, separators=(",", ":"))
-    return (f"REQUESTS_JSON = {json.dumps(payload)}\n" + probe_source()).encode()
+    """The probe script with its requests embedded as a Python literal (data, never code).
+
+    Requests hold only str, int, float, bool, None, lists and dicts (from validated check
+    declarations), whose ``repr`` is always a literal that ``ast.literal_eval`` accepts.
+    """
+    literal = repr(requests)
+    ast.literal_eval(literal)  # refuse anything that is not a plain literal
+    return (f"REQUESTS = {literal}\n" + probe_source()).encode()
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RoundTrip:
     error: str | None = None        # the host could not be reached or timed out
     probe_error: str | None = None  # reached, but the script could not run
     ms: float = 0.0
+    cpu_s: float | None = None      # CPU time the probe script used on the host
 
 
 def _describe(error: BaseException) -> str:
@@ -106,9 +113,11 @@ def round_trip(target: SshTarget, requests: list[dict], timeout: float) -> Round
 def _parse(trip: RoundTrip, stdout: bytes, stderr: bytes, status: int) -> None:
     lines = stdout.decode(errors="replace").splitlines()
     try:
-        trip.remote_clock = json.loads(lines[0])["clock"]
-        trip.results = json.loads(lines[1])["results"]
-    except (IndexError, ValueError, KeyError, TypeError):
+        trip.remote_clock = ast.literal_eval(lines[0])["clock"]
+        answer = ast.literal_eval(lines[1])
+        trip.results = answer["results"]
+        trip.cpu_s = answer.get("cpu_s")
+    except (IndexError, ValueError, KeyError, TypeError, SyntaxError, MemoryError):
         text = stderr.decode(errors="replace").strip().splitlines()
         if status == 127:
             trip.probe_error = "python3 not found on the host"

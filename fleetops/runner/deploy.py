@@ -246,6 +246,11 @@ def _planned_if(global_arguments: dict) -> bool:
     if callable(conditions):
         conditions = [conditions]
     for condition in conditions:
+        planned = getattr(condition, "planned", None)  # fleetops.operations.conditions
+        if callable(planned):
+            if not planned():
+                return False
+            continue
         meta = getattr(condition, "__self__", None)
         name = getattr(condition, "__name__", "")
         if meta is None or not hasattr(meta, "_maybe_is_change"):

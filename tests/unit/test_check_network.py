@@ -113,3 +113,12 @@ def test_tls_expiry_and_name(server):
     wrong = check(kind="tls", port=port, server_name="other.lab", ca_file=str(cert))
     outcome = wrong.judge(wrong.collect(LOCAL, 5))
     assert outcome.status == Status.CRITICAL and "not valid for other.lab" in outcome.message
+
+
+def test_tls_without_chain_verification_still_checks_name_and_dates(server):
+    port, _cert = server(tls_days=60, name="web.lab")
+    right = check(kind="tls", port=port, server_name="web.lab", verify=False)
+    assert right.judge(right.collect(LOCAL, 5)).status == Status.OK
+    wrong = check(kind="tls", port=port, server_name="other.lab", verify=False)
+    outcome = wrong.judge(wrong.collect(LOCAL, 5))
+    assert outcome.status == Status.CRITICAL and "do not include other.lab" in outcome.message

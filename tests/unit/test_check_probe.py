@@ -1,6 +1,6 @@
 """The remote probe script, run here on the controller exactly as a host runs it (python3 -)."""
 
-import json
+import ast
 import subprocess
 import sys
 
@@ -12,7 +12,7 @@ def run_probe(requests):
     proc = subprocess.run([sys.executable, "-"], input=build_script(requests), capture_output=True,
                           timeout=30, check=True)
     clock_line, results_line = proc.stdout.decode().splitlines()
-    return json.loads(clock_line)["clock"], json.loads(results_line)["results"]
+    return ast.literal_eval(clock_line)["clock"], ast.literal_eval(results_line)["results"]
 
 
 def test_every_op_runs_and_a_broken_probe_does_not_hide_the_others(tmp_path):
@@ -45,6 +45,19 @@ def test_every_op_runs_and_a_broken_probe_does_not_hide_the_others(tmp_path):
     assert results["9"]["count"] >= 1
     assert results["10"] == {"exists": False, "_seconds": results["10"]["_seconds"]}
     assert results["11"]["error"].startswith("KeyError")
+
+
+def test_dpkg_status_parsing():
+    from fleetops.checks.probe import dpkg_stanza
+
+    status = ("Package: a\nStatus: install ok installed\nVersion: 1.0\n\n"
+              "Package: nginx\nStatus: deinstall ok config-files\nVersion: 1.22\n"
+              "Description: x\n more\n\nPackage: nginx-common\nStatus: install ok installed\n"
+              "Version: 1.22.1-9\n")
+    assert dpkg_stanza(status, "a")["Version"] == "1.0"
+    assert dpkg_stanza(status, "nginx")["Status"] == "deinstall ok config-files"
+    assert dpkg_stanza(status, "nginx-common")["Version"] == "1.22.1-9"
+    assert dpkg_stanza(status, "ngin") is None
 
 
 def test_the_script_embeds_requests_as_data_not_code():

@@ -80,3 +80,34 @@ def test_override_errors_are_clear():
         plan_host(declared, "h", {"all"}, {"check_overides": {}})
     with pytest.raises(InputError, match="host h: checks"):
         plan_host(declared, "h", {"all"}, {"checks": [{"kind": "port"}]})
+
+
+def test_include_flattens_and_later_checks_replace_included_ones(tmp_path):
+    (tmp_path / "base.yml").write_text("checks:\n  - {kind: disk}\n  - {kind: load}\n")
+    (tmp_path / "top.yml").write_text(f"include: [{tmp_path / 'base.yml'}]\n"
+                                      "checks:\n  - {kind: disk, warn: 50, crit: 60}\n")
+    loaded = load_suite(str(tmp_path / "top.yml"))
+    assert [c.name for c in loaded.checks] == ["disk", "load"]
+    assert loaded.checks[0].warn == 50 and loaded.name == "top"
+    (tmp_path / "loop.yml").write_text(f"include: [{tmp_path / 'loop.yml'}]\n")
+    with pytest.raises(InputError, match="includes itself"):
+        load_suite(str(tmp_path / "loop.yml"))
+    assert {"web", "ftp", "baseline", "default"} <= set(available_suites())
+    assert len(load_suite("lab").checks) > 30
+
+
+def test_group_data_check_replaces_the_suite_check_of_the_same_name():
+    declared = suite({"kind": "service", "unit": "nginx"})
+    data = {"checks": [{"kind": "service", "unit": "nginx", "enabled": None}]}
+    planned = {c.name: c for c in plan_host(declared, "h", {"all"}, data).checks}
+    assert planned["service:nginx"].enabled is None
+
+
+def test_ftp_check_declarations():
+    with pytest.raises(InputError, match="give password or password_env"):
+        suite({"kind": "ftp", "user": "ftpuser"})
+    with pytest.raises(InputError, match="need a login that succeeds"):
+        suite({"kind": "ftp", "expect_login": False, "upload_dir": "upload"})
+    declared = suite({"kind": "ftp", "user": "ftpuser", "password": "canary-ftp-pw", "tls": True})
+    assert declared.checks[0].name == "ftps:ftpuser"
+    assert "canary-ftp-pw" not in repr(declared.checks[0])

@@ -187,9 +187,11 @@ def test_http_judgement_and_url_validation():
 
 def test_tls_days_lower_is_worse():
     tls = check(kind="tls")
-    assert tls.judge({"name": "a", "not_after": "", "days": 90}).status == Status.OK
-    assert tls.judge({"name": "a", "not_after": "", "days": 10}).status == Status.WARNING
-    assert tls.judge({"name": "a", "not_after": "", "days": 2}).status == Status.CRITICAL
+    facts = {"name": "a", "not_after": "", "names": ["a"], "name_matches": True}
+    assert tls.judge({**facts, "days": 90}).status == Status.OK
+    assert tls.judge({**facts, "days": 10}).status == Status.WARNING
+    assert tls.judge({**facts, "days": 2}).status == Status.CRITICAL
+    assert "expired" in tls.judge({**facts, "days": -3}).message
 
 
 def test_probe_errors_are_unknown_not_pass():

@@ -1,0 +1,16 @@
+"""The whole lab in one run: baseline everywhere, then each host's services by group.
+
+    fleetops deploy deploys/site.py
+"""
+
+from pyinfra import host
+
+from fleetops.roles.baseline import baseline
+from fleetops.roles.ftp import ftp_server
+from fleetops.roles.web import web_server
+
+baseline()
+if "web" in host.groups:
+    web_server()
+if "ftp" in host.groups:
+    ftp_server()

@@ -1,0 +1,26 @@
+"""``_if`` conditions whose outcome a dry run can know from the plan.
+
+pyinfra's ``any_changed`` returns a plain lambda, which a plan cannot look into, so a dry run
+would list "restart vsftpd" although nothing changes. ``any_changed`` here answers both at
+execution time (``__call__``) and at plan time (``planned``), which the runner asks.
+"""
+
+from __future__ import annotations
+
+
+class AnyChanged:
+    """True when any of the given operations changed (or, when planning, will change)."""
+
+    def __init__(self, *operations: object) -> None:
+        self.operations = operations
+
+    def __call__(self) -> bool:
+        return any(operation.did_change() for operation in self.operations)
+
+    def planned(self) -> bool:
+        return any(bool(getattr(operation, "_maybe_is_change", True)) for operation in self.operations)
+
+
+def any_changed(*operations: object) -> AnyChanged:
+    """``_if=any_changed(config, certificate)``: run only if one of them changed."""
+    return AnyChanged(*operations)
