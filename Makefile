@@ -9,9 +9,9 @@ setup:
 
 demo: setup
 	$(FLEETOPS) lab up --spec inventory/lab.yml
-	$(FLEETOPS) deploy deploys/baseline.py --yes
+	$(FLEETOPS) deploy deploys/site.py --yes
 	$(FLEETOPS) lab status
-	$(FLEETOPS) check --suite baseline --html lab-report.html
+	$(FLEETOPS) check --suite lab --html lab-report.html
 
 test: setup
 	FLEETOPS_REQUIRE_LAB=1 $(VENV)/bin/python -m pytest tests

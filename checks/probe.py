@@ -303,12 +303,60 @@ def probe_connect(args):
     return {"connected": True, "seconds": time.time() - started}
 
 
+def probe_mysql(args):
+    """Server liveness and a few global status values, as root over the unix socket."""
+    code, _, err = run(["mysqladmin", "--protocol=socket", "-u", "root", "ping"], timeout=10)
+    if code != 0:
+        return {"alive": False, "error_text": err.strip()[-300:]}
+    code, out, err = run(["mysql", "--protocol=socket", "-u", "root", "-N", "-B", "-e",
+                          "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                          "WHERE VARIABLE_NAME IN ('THREADS_CONNECTED','SLOW_QUERIES','UPTIME',"
+                          "'MAX_USED_CONNECTIONS') UNION SELECT 'MAX_CONNECTIONS', @@max_connections"],
+                         timeout=10)
+    if code != 0:
+        return {"alive": True, "error_text": err.strip()[-300:]}
+    status = {}
+    for line in out.splitlines():
+        name, _, value = line.partition("\t")
+        status[name.lower()] = int(value)
+    return {"alive": True, "status": status}
+
+
+def probe_backups(args):
+    """Newest complete backup and the last verification under a fleetops backup directory."""
+    import ast
+
+    destination = args["destination"]
+    try:
+        names = os.listdir(destination)
+    except OSError as error:
+        return {"exists": False, "error_text": error.strerror or str(error)}
+    ids = sorted(name for name in names if len(name) == 16 and name[8] == "T" and name.endswith("Z"))
+    newest = None
+    if ids:
+        newest = {"id": ids[-1], "mtime": os.stat(os.path.join(destination, ids[-1])).st_mtime}
+    verified = last = None
+    for name, slot in ((".last-verified.json", "verified"), (".last-verify.json", "last")):
+        try:
+            with open(os.path.join(destination, name)) as handle:
+                text = handle.read().replace("true", "True").replace("false", "False")
+            value = ast.literal_eval(text.strip())
+        except (OSError, ValueError, SyntaxError):
+            value = None
+        if slot == "verified":
+            verified = value
+        else:
+            last = value
+    return {"exists": True, "count": len(ids), "newest": newest, "verified": verified,
+            "last_verify": last, "now": time.time()}
+
+
 PROBES = {
     "uptime": probe_uptime, "load": probe_load, "meminfo": probe_meminfo,
     "filesystems": probe_filesystems, "service": probe_service, "process": probe_process,
     "listening": probe_listening, "file": probe_file, "package": probe_package,
     "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
-    "connect": probe_connect,
+    "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups,
 }
 
 

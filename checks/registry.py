@@ -8,6 +8,7 @@ from pydantic import Field, TypeAdapter
 
 from fleetops.checks.accounts import Group, User
 from fleetops.checks.command import Command
+from fleetops.checks.database import Backup, Mysql
 from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
@@ -16,7 +17,8 @@ from fleetops.checks.services import Port, Process, Service
 from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Uptime
 
 KINDS = (Reachable, Uptime, Load, Memory, Swap, Disk, Inodes, Clock, Service, Process, Port,
-         TcpConnect, Http, Tls, Upstream, Dns, File, Package, User, Group, Command, Ftp)
+         TcpConnect, Http, Tls, Upstream, Dns, File, Package, User, Group, Command, Ftp,
+         Mysql, Backup)
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
 

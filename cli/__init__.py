@@ -17,6 +17,8 @@ from fleetops.errors import FleetopsError
 VERBS: dict[str, tuple[str, str, str]] = {
     "lab": ("fleetops.cli.lab", "lab",
             "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
+    "backup": ("fleetops.cli.backup", "backup",
+               "MySQL/MariaDB backups: run, list, restore, verify.  e.g. fleetops backup verify"),
     "check": ("fleetops.cli.check", "check",
               "Health checks across the inventory.  e.g. fleetops check --html report.html"),
     "deploy": ("fleetops.cli.deploy", "deploy",

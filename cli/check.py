@@ -85,10 +85,14 @@ def check(ctx: click.Context, inventory: str | None, limit: tuple[str, ...], exc
     if ctx.invoked_subcommand is not None:
         return
     setup_logging(verbose, quiet)
+    import fleetops.checking  # noqa: F401 - gevent patching before ssl is used (see its docstring)
     from fleetops.checking.plan import plan
     from fleetops.checks.suite import load_suite
     from fleetops.inventory import resolve_inventory
 
+    if nagios and json_out == "-":
+        raise click.UsageError("--nagios and a bare --json both print to stdout; "
+                               "give --json a FILE")
     outputs = {"--json": _writable(json_out, "--json"), "--junit": _writable(junit_out, "--junit"),
                "--prometheus": _writable(prometheus_out, "--prometheus"),
                "--html": _writable(html_out, "--html")}

@@ -7,6 +7,7 @@ from pyinfra import host
 
 from fleetops.roles.baseline import baseline
 from fleetops.roles.ftp import ftp_server
+from fleetops.roles.mysql import mysql_server
 from fleetops.roles.web import web_server
 
 baseline()
@@ -14,3 +15,5 @@ if "web" in host.groups:
     web_server()
 if "ftp" in host.groups:
     ftp_server()
+if "db" in host.groups:
+    mysql_server()

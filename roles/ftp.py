@@ -22,8 +22,8 @@ KEY = "/etc/ssl/private/fleetops-vsftpd.key"
 NOLOGIN = "/usr/sbin/nologin"
 # vsftpd has no "check the config" flag: start it on the candidate file on a spare port; a valid
 # file keeps it running until `timeout` stops it (exit 124), a bad one makes it exit at once.
-VALIDATE = ("timeout 1 vsftpd {} -olisten_port=2121 -olisten=YES -olisten_ipv6=NO "
-            ">/dev/null 2>&1; test $? -eq 124")
+VALIDATE = ("out=$(timeout 1 vsftpd {} -olisten_port=2121 -olisten=YES -olisten_ipv6=NO 2>&1); "
+            "[ $? -eq 124 ] || { echo \"vsftpd rejected the configuration: $out\" >&2; false; }")
 
 
 @deploy("FTP server")
@@ -56,7 +56,8 @@ def _users(spec: FtpSpec) -> None:
     """FTP-only accounts; the chroot root (home) is not writable by its user, uploads go below."""
     for user in spec.users:
         server.user(name=f"FTP user {user.name}", user=user.name, home=user.home_dir,
-                    shell=NOLOGIN, create_home=True)
+                    shell=NOLOGIN, create_home=True,
+                    ensure_home=False)  # the home (chroot root) is owned below, not by pyinfra
         password_hash(name=f"Password of FTP user {user.name}", user=user.name,
                       hash=user.password_hash)
         writable_root = spec.allow_writeable_chroot or not spec.chroot

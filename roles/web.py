@@ -39,8 +39,10 @@ def web_server() -> None:
     install(["nginx", "openssl"] if needs_tls else ["nginx"], name="Install nginx")
     changes = []
     if not spec.keep_default_site:
+        # Debian ships it as a symlink to sites-available/default; remove whatever it is.
         changes.append(files.file(name="Remove the default site",
-                                  path="/etc/nginx/sites-enabled/default", present=False))
+                                  path="/etc/nginx/sites-enabled/default", present=False,
+                                  force=True, force_backup=False))
     for site in spec.sites:
         _content(site)
         cert_file, key_file = f"{TLS_DIR}/{site.name}.crt", f"{TLS_DIR}/{site.name}.key"

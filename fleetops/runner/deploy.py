@@ -31,6 +31,8 @@ from fleetops.groupdata import validate_hosts
 from fleetops.inventory import load_inventory, select_hosts
 from fleetops.runner.callbacks import RecordingCallback
 from fleetops.runner.diffs import DiffCapture
+from fleetops.runner.op_errors import errors_of
+from fleetops.runner.op_errors import install as install_op_error_guard
 from fleetops.runner.record import HostResult, OperationResult, RunRecord, utcnow
 from fleetops.secrets import redact
 from fleetops import sshutil
@@ -128,6 +130,7 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
         total = sum(len(state.ops[host]) for host in active)
         progress.stage("apply", total)
         state.set_stage(StateStage.Execute)
+        install_op_error_guard()
         try:
             run_ops(state)
         except PyinfraError as error:
@@ -187,6 +190,8 @@ def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:
         if error is None:
             continue
         failed.add(host)
+        # pyinfra_cli wraps errors raised by the deploy file and its str() breaks; unwrap it
+        error = getattr(error, "exception", None) or error
         result = record.hosts[host.name]
         unreachable = _looks_like_connection_error(error) or not _reachable(host)
         result.status = "unreachable" if unreachable else "failed"
@@ -224,7 +229,8 @@ def _collect(state: State, hosts: Iterable, record: RunRecord, callback: Recordi
                 error = None
                 if status == "failed":
                     output = meta._combined_output
-                    error = redact((output.stderr if output else "")[-2000:]) or "operation failed"
+                    error = (errors_of(state).get((host.name, op_hash))
+                             or redact((output.stderr if output else "")[-2000:]) or "operation failed")
                 op = OperationResult(name, op_hash, status, changed,
                                      commands=len(meta._commands or []),
                                      duration_s=round(callback.op_seconds.get((host.name, op_hash), 0.0), 4),

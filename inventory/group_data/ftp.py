@@ -13,7 +13,3 @@ ftp = {
     "tls": {"enabled": True, "required": False},
 }
 
-checks = [
-    {"kind": "service", "unit": "vsftpd"},
-    {"kind": "port", "port": 21},
-]

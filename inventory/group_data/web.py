@@ -17,6 +17,3 @@ web = {
     ],
 }
 
-checks = [
-    {"kind": "service", "unit": "nginx"},
-]

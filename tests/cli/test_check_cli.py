@@ -51,6 +51,7 @@ def test_nagios_mode_prints_one_line_and_exits_with_the_state(runner, dead_inven
     (["--json", "/nonexistent/dir/out.json"], "directory does not exist: /nonexistent/dir"),
     (["--limit", "nosuchgroup"], "no group or host matches 'nosuchgroup'"),
     (["--timeout", "0"], "--timeout"),
+    (["--nagios", "--json"], "both print to stdout"),
 ])
 def test_bad_input_is_unknown_and_runs_nothing(runner, dead_inventory, isolated_state, args, message):
     result = runner.invoke(app, ["check", "-i", str(dead_inventory), *args])

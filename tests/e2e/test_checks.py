@@ -47,7 +47,7 @@ def prepared(lab, converged):
         assert run(lab, host, "mkdir -p /srv/scratch")[0] == 0
     code, _, err = run(lab, "e2e1", "mkdir -p /srv/e2e-web && echo 'fleetops e2e' > /srv/e2e-web/index.html && "
                        "systemd-run --unit=e2e-web --property=Restart=no "
-                       "python3 -m http.server 8080 --directory /srv/e2e-web && sleep 1")
+                       "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1")
     assert code == 0, err
     assert run(lab, "e2e3", "id e2echeck || useradd e2echeck")[0] == 0
     yield lab
@@ -68,7 +68,7 @@ def test_healthy_fleet_passes_and_every_output_validates(prepared, tmp_path, iso
     by_host = {}
     for result in data["results"]:
         by_host.setdefault(result["host"], set()).add(result["check"])
-    assert {"e2e-web-http", "port:8080", "service:e2e-web"} <= by_host["e2e1"]
+    assert {"e2e-web-http", "port:8090", "service:e2e-web"} <= by_host["e2e1"]
     assert "user:e2echeck" in by_host["e2e3"] and "user:e2echeck" not in by_host["e2e1"]
     assert len(by_host["e2e2"]) == 18  # every shared check ran (plus reachable)
     values = {(r["host"], r["check"]): r["value"] for r in data["results"]}
@@ -88,17 +88,17 @@ def test_healthy_fleet_passes_and_every_output_validates(prepared, tmp_path, iso
     assert "<!DOCTYPE html>" in outputs["html"].read_text()
 
 
-def fill_scratch(lab, host: str, megabytes: int) -> None:
+def fill_scratch(lab, host: str, megabytes: float) -> None:
     code, _, err = run(lab, host, f"mountpoint -q /srv/scratch || mount -t tmpfs -o size={SCRATCH_MB}M "
                        f"tmpfs /srv/scratch; rm -f /srv/scratch/fill; dd if=/dev/zero "
-                       f"of=/srv/scratch/fill bs=1M count={megabytes} status=none")
+                       f"of=/srv/scratch/fill bs=512K count={int(megabytes * 2)} status=none")
     assert code == 0, err
 
 
 def test_disk_between_warn_and_crit_is_a_warning(prepared, isolated_state):
-    fill_scratch(prepared, "e2e2", 8 * SCRATCH_MB // 10 + 1)  # 90 % of 10M is crit; 8.x M warns
+    fill_scratch(prepared, "e2e2", 0.85 * SCRATCH_MB)  # warn at 80 %, crit at 90 %
     try:
-        code, data, err = fleetops_check(prepared, "--nagios")
+        code, data, err = fleetops_check(prepared)
     finally:
         run(prepared, "e2e2", "rm -f /srv/scratch/fill")
     assert code == 1, (failing(data), err)
@@ -118,11 +118,11 @@ def test_broken_fleet_fails_the_right_checks(prepared, tmp_path, isolated_state)
     finally:
         run(lab, "e2e2", "rm -f /srv/scratch/fill")
         run(lab, "e2e1", "systemd-run --unit=e2e-web --property=Restart=no "
-                         "python3 -m http.server 8080 --directory /srv/e2e-web && sleep 1")
+                         "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1")
         run(lab, "e2e3", "useradd e2echeck")
     assert code == 2, err
     assert failing(data) == {
-        ("e2e1", "service:e2e-web"): "critical", ("e2e1", "port:8080"): "critical",
+        ("e2e1", "service:e2e-web"): "critical", ("e2e1", "port:8090"): "critical",
         ("e2e1", "e2e-web-http"): "critical", ("e2e2", "disk:/,/srv/scratch"): "critical",
         ("e2e3", "user:e2echeck"): "critical",
     }

@@ -1,0 +1,1 @@
+"""``fleetops backup``: drive the backup script the MySQL role installs, on every database host."""

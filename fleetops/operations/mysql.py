@@ -1,0 +1,56 @@
+"""MySQL/MariaDB operations whose statements may carry secrets (passwords).
+
+SQL never travels on a command line: each batch is uploaded over SFTP into a 0600 file in a
+0700 directory, fed to ``mysql`` on stdin as root over the unix socket, and removed whatever
+happens. Only fleetops builds these statements, from identifiers the spec allow-lists; string
+values (passwords) are escaped with :func:`sql_string`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from io import StringIO
+
+from pyinfra.api import FileUploadCommand, StringCommand, operation
+
+from fleetops.secrets import Secret
+
+PRIVATE_DIR = "/root/.fleetops"
+
+
+def sql_string(value: str) -> str:
+    """A single-quoted SQL string literal (backslashes and quotes escaped, NUL refused)."""
+    if "\x00" in value:
+        raise ValueError("SQL strings cannot contain NUL bytes")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def native_password_hash(password: str) -> str:
+    """What MariaDB stores for ``mysql_native_password``: ``*`` + upper hex SHA1(SHA1(pw))."""
+    return "*" + hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest().upper()
+
+
+def auth_digest(password: Secret) -> str:
+    """sha256 of the stored hash, as the MysqlAccounts fact reports it (idempotent passwords)."""
+    return hashlib.sha256(native_password_hash(password.reveal()).encode()).hexdigest()
+
+
+@operation()
+def mysql_statements(statements: list[str], label: str = "sql"):
+    """
+    Run SQL statements as root over the unix socket, from a 0600 file (never argv).
+
+    + statements: complete SQL statements (may contain secrets)
+    + label: a name for the temporary file (letters, digits, dashes)
+
+    Callers decide whether the statements are needed (from facts); this operation always runs.
+    """
+    if not statements:
+        return
+    body = "".join(statement.rstrip().rstrip(";") + ";\n" for statement in statements)
+    name = f"{PRIVATE_DIR}/{label}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.sql"
+    q_file = shlex.quote(name)
+    yield StringCommand(f"install -d -m 700 {shlex.quote(PRIVATE_DIR)} && install -m 600 /dev/null {q_file}")
+    yield FileUploadCommand(StringIO(body), name)
+    yield StringCommand(f"mysql --protocol=socket -u root < {q_file}; rc=$?; rm -f {q_file}; exit $rc")

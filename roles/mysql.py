@@ -1,0 +1,164 @@
+"""The MySQL/MariaDB role: install, secure, tune, databases, users and grants, scheduled backups.
+
+Split by concern like a model Ansible role; every step reads facts first and runs SQL only when
+something differs, so a second converge changes nothing (password changes included: the stored
+hash is compared by digest, see :mod:`fleetops.facts.mysql`).
+"""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import files, systemd
+
+from fleetops.facts.mysql import MysqlAccounts, MysqlDatabases, MysqlGrants, MysqlSecurity
+from fleetops.operations.conditions import any_changed
+from fleetops.operations.files import managed_file
+from fleetops.operations.mysql import auth_digest, mysql_statements, sql_string
+from fleetops.render import render
+from fleetops.roles.data import os_family, role_data
+from fleetops.roles.mysql_spec import BackupPolicy, DbUserSpec, MysqlData, MysqlSpec
+from fleetops.roles.packages import install
+
+PACKAGES = {"debian": ["mariadb-server", "mariadb-client"], "redhat": ["mysql-server"]}
+SERVICE = {"debian": "mariadb", "redhat": "mysqld"}
+CONFIG = {"debian": "/etc/mysql/mariadb.conf.d/90-fleetops.cnf", "redhat": "/etc/my.cnf.d/90-fleetops.cnf"}
+BACKUP_SCRIPT = "/usr/local/sbin/fleetops-mysql-backup"
+BACKUP_OPTIONS = "/etc/fleetops/mysql-backup.cnf"
+BACKUP_KEY = "/etc/fleetops/mysql-backup.key"
+BACKUP_UNIT = "fleetops-mysql-backup"
+BACKUP_PRIVILEGES = "SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, PROCESS"
+
+
+@deploy("MySQL server")
+def mysql_server() -> None:
+    """Converge the server from the ``mysql`` group-data key (spec: ``roles/mysql_spec.py``)."""
+    spec = role_data(MysqlData).mysql
+    family = os_family()
+    extra = ["zstd"] if spec.backup and spec.backup.compression == "zstd" else []
+    if spec.backup and spec.backup.encryption_key:
+        extra.append("openssl")
+    install(PACKAGES[family] + extra, name="Install the database server")
+    config = managed_file(
+        name="Server settings",
+        path=CONFIG[family],
+        content=render("mysql/fleetops.cnf.j2", mysql=spec),
+        # the server parses every option file; an unknown or malformed setting fails here
+        validate_installed="mariadbd --help --verbose >/dev/null 2>&1 || mysqld --help --verbose >/dev/null",
+    )
+    systemd.service(name="Database server running and enabled", service=SERVICE[family],
+                    running=True, enabled=True)
+    systemd.service(name="Restart the database server", service=SERVICE[family], restarted=True,
+                    _if=config.did_change)
+    secure()
+    databases(spec)
+    users(spec)
+    if spec.backup is not None:
+        backups(spec, spec.backup)
+
+
+def secure() -> None:
+    """No anonymous accounts, no root from other hosts, no test database."""
+    state = host.get_fact(MysqlSecurity)
+    if state == {"anonymous": 0, "remote_root": 0, "test_db": 0}:
+        return
+    mysql_statements(name="Secure the server", label="secure", statements=[
+        "DELETE FROM mysql.global_priv WHERE User=''",
+        "DELETE FROM mysql.global_priv WHERE User='root' AND Host NOT IN ('localhost','127.0.0.1','::1')",
+        "DROP DATABASE IF EXISTS test",
+        "DELETE FROM mysql.db WHERE Db='test' OR Db='test\\\\_%'",
+        "FLUSH PRIVILEGES",
+    ])
+
+
+def databases(spec: MysqlSpec) -> None:
+    current = host.get_fact(MysqlDatabases)
+    statements = []
+    for db in spec.databases:
+        existing = current.get(db.name)
+        if not db.present:
+            if existing is not None:
+                statements.append(f"DROP DATABASE `{db.name}`")
+            continue
+        wanted = f"CHARACTER SET {db.encoding} COLLATE {db.collation}"
+        if existing is None:
+            statements.append(f"CREATE DATABASE IF NOT EXISTS `{db.name}` {wanted}")
+        elif (existing["encoding"], existing["collation"]) != (db.encoding, db.collation):
+            statements.append(f"ALTER DATABASE `{db.name}` {wanted}")
+    if statements:
+        mysql_statements(name="Databases", label="databases", statements=statements)
+
+
+def _account(user: DbUserSpec) -> str:
+    return f"{sql_string(user.name)}@{sql_string(user.host)}"
+
+
+def users(spec: MysqlSpec, extra: list[DbUserSpec] | None = None) -> None:
+    """Accounts (created, password converged by digest, removed) and their grants."""
+    accounts = host.get_fact(MysqlAccounts)
+    for user in [*spec.users, *(extra or [])]:
+        account = _account(user)
+        existing = accounts.get((user.name, user.host))
+        if not user.present:
+            if existing is not None:
+                mysql_statements(name=f"Remove database user {user.name}@{user.host}",
+                                 label="user", statements=[f"DROP USER {account}"])
+            continue
+        password = sql_string(user.password.reveal())
+        if existing is None:
+            mysql_statements(name=f"Database user {user.name}@{user.host}", label="user",
+                             statements=[f"CREATE USER {account} IDENTIFIED BY {password}"])
+        elif existing["auth_sha256"] != auth_digest(user.password) or \
+                existing["plugin"] != "mysql_native_password":
+            mysql_statements(name=f"Password of database user {user.name}@{user.host}",
+                             label="user", statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
+        _grants(user, account, created=existing is None)
+
+
+def _grants(user: DbUserSpec, account: str, created: bool) -> None:
+    wanted = {(privilege, f"{'*' if db == '*' else db}.*")
+              for db, privileges in user.privileges.items() for privilege in privileges}
+    current = set() if created else host.get_fact(MysqlGrants, user=user.name, host=user.host)
+    if wanted == current:
+        return
+    statements = [f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account}"] if current else []
+    for db, privileges in sorted(user.privileges.items()):
+        target = "*.*" if db == "*" else f"`{db}`.*"
+        statements.append(f"GRANT {', '.join(privileges)} ON {target} TO {account}")
+    mysql_statements(name=f"Grants of {user.name}@{user.host}", label="grants", statements=statements)
+
+
+def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:
+    """The backup account, its 0600 option file, the script, and a systemd service + timer."""
+    backup_user = DbUserSpec(name="fleetops_backup", host="localhost", password=policy.password)
+    accounts = host.get_fact(MysqlAccounts)
+    account = _account(backup_user)
+    existing = accounts.get(("fleetops_backup", "localhost"))
+    password = sql_string(policy.password.reveal())
+    if existing is None:
+        mysql_statements(name="Backup account", label="backup-user", statements=[
+            f"CREATE USER {account} IDENTIFIED BY {password}",
+            f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {account}"])
+    elif existing["auth_sha256"] != auth_digest(policy.password):
+        mysql_statements(name="Password of the backup account", label="backup-user",
+                         statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
+    files.directory(name="fleetops settings directory", path="/etc/fleetops", mode="700")
+    managed_file(name="Backup account option file", path=BACKUP_OPTIONS, mode="600",
+                 content=render("mysql/backup-client.cnf.j2", password=policy.password.reveal()),
+                 sensitive=True, backup=False)
+    if policy.encryption_key is not None:
+        managed_file(name="Backup encryption key", path=BACKUP_KEY, mode="600",
+                     content=policy.encryption_key.reveal() + "\n", sensitive=True, backup=False)
+    names = [db.name for db in spec.databases if db.present]
+    managed_file(name="Backup script", path=BACKUP_SCRIPT, mode="750", backup=False,
+                 content=render("mysql/backup.sh.j2", policy=policy, databases=names),
+                 validate="bash -n {}")
+    service = managed_file(name="Backup service unit", path=f"/etc/systemd/system/{BACKUP_UNIT}.service",
+                           content=render("mysql/backup.service.j2", script=BACKUP_SCRIPT), backup=False)
+    timer = managed_file(name="Backup timer unit", path=f"/etc/systemd/system/{BACKUP_UNIT}.timer",
+                         content=render("mysql/backup.timer.j2", policy=policy), backup=False)
+    systemd.daemon_reload(name="Reload systemd units", _if=any_changed(service, timer))
+    systemd.service(name="Backup timer enabled and started", service=f"{BACKUP_UNIT}.timer",
+                    running=policy.enabled, enabled=policy.enabled)
+    systemd.service(name="Restart the backup timer", service=f"{BACKUP_UNIT}.timer",
+                    restarted=True, _if=timer.did_change)
