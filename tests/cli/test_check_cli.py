@@ -84,3 +84,21 @@ def test_history_empty_and_bad_since(runner, isolated_state):
     assert result.exit_code == 0 and "no state changes recorded" in result.output
     result = runner.invoke(app, ["check", "history", "--since", "last tuesday"])
     assert result.exit_code == 3 and "--since" in result.output
+
+
+def test_backup_needs_hosts_with_a_policy(runner, dead_inventory, isolated_state):
+    result = runner.invoke(app, ["backup", "list", "-i", str(dead_inventory)])
+    assert result.exit_code == 2
+    assert "no selected host has a backup policy" in result.output
+
+
+def test_backup_restore_argument_rules(runner, dead_inventory, isolated_state):
+    result = runner.invoke(app, ["backup", "restore", "-i", str(dead_inventory), "--latest",
+                                 "--backup", "20261125T000000Z"])
+    assert result.exit_code == 2 and "exactly one of --latest or --backup" in result.output
+    from fleetops.backup.remote import script_command
+    from fleetops.errors import InputError
+
+    assert script_command("restore", "latest", "shop").endswith("restore latest shop")
+    with pytest.raises(InputError, match="not a backup id"):
+        script_command("restore", "x; rm -rf /")

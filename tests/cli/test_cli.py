@@ -28,7 +28,9 @@ def test_top_level_help_lists_every_verb_with_an_example(runner):
     ["lab", "--help"], ["lab", "up", "--help"], ["lab", "status", "--help"],
     ["lab", "down", "--help"], ["lab", "ssh", "--help"], ["deploy", "--help"],
     ["runs", "--help"], ["runs", "list", "--help"], ["runs", "show", "--help"],
-    ["check", "--help"], ["check", "history", "--help"],
+    ["check", "--help"], ["check", "history", "--help"], ["backup", "--help"],
+    ["backup", "run", "--help"], ["backup", "list", "--help"], ["backup", "restore", "--help"],
+    ["backup", "verify", "--help"],
 ])
 def test_every_verb_has_help(runner, argv):
     result = runner.invoke(app, argv)

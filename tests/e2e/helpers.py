@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 from fleetops import sshutil
 from fleetops.lab.fleet import Lab
 
@@ -17,3 +23,23 @@ def run(lab: Lab, host: str, command: str, user: str = "root") -> tuple[int, str
         return sshutil.exec_command(client, command)
     finally:
         client.close()
+
+
+BIN = Path(sys.executable).parent
+GROUP_DATA = Path(__file__).parent / "group_data"
+
+
+def inventory_with(tmp_path: Path, lab: Lab, group: str, extra: str) -> Path:
+    """A copy of the lab inventory whose group data for ``group`` has ``extra`` appended."""
+    shutil.copy(lab.inventory, tmp_path / "inventory.py")
+    shutil.copytree(GROUP_DATA, tmp_path / "group_data")
+    with open(tmp_path / "group_data" / f"{group}.py", "a") as handle:
+        handle.write("\n" + extra + "\n")
+    return tmp_path / "inventory.py"
+
+
+def fleetops(*args: str, runs: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real console script (its own process, as users run it)."""
+    env = {**os.environ, **({"FLEETOPS_RUNS_DIR": str(runs)} if runs else {})}
+    return subprocess.run([str(BIN / "fleetops"), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)

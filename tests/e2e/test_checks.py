@@ -107,6 +107,8 @@ def test_disk_between_warn_and_crit_is_a_warning(prepared, isolated_state):
 
 def test_broken_fleet_fails_the_right_checks(prepared, tmp_path, isolated_state):
     lab = prepared
+    code, data, err = fleetops_check(lab)  # a healthy run first, so history sees the change
+    assert code == 0, (failing(data), err)
     fill_scratch(lab, "e2e2", SCRATCH_MB - 1)
     assert run(lab, "e2e1", "systemctl stop e2e-web")[0] == 0
     assert run(lab, "e2e3", "userdel e2echeck")[0] == 0

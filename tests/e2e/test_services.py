@@ -7,8 +7,6 @@ default lab's (tests/e2e/group_data/web.py, ftp.py).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 
 from fleetops.runner.record import validate
 from tests.e2e.conftest import HERE, REPO
-from tests.e2e.helpers import run
+from tests.e2e.helpers import fleetops, inventory_with, run
 
 pytestmark = pytest.mark.lab
 BIN = Path(sys.executable).parent
@@ -87,19 +85,8 @@ def test_ftp_user_is_confined_and_cannot_log_in_over_ssh(services, lab):
     assert home == "root 750" and upload == "ftpuser 750"
 
 
-def inventory_with(tmp_path: Path, lab, group: str, extra: str) -> Path:
-    """A copy of the lab inventory whose group data for ``group`` has ``extra`` appended."""
-    shutil.copy(lab.inventory, tmp_path / "inventory.py")
-    shutil.copytree(HERE / "group_data", tmp_path / "group_data")
-    with open(tmp_path / "group_data" / f"{group}.py", "a") as handle:
-        handle.write("\n" + extra + "\n")
-    return tmp_path / "inventory.py"
-
-
 def deploy_cli(inventory: Path, deploy_file: Path, runs: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "fleetops"), "deploy", str(deploy_file), "-i", str(inventory),
-                           "--json"], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "FLEETOPS_RUNS_DIR": str(runs)})
+    return fleetops("deploy", str(deploy_file), "-i", str(inventory), "--json", runs=runs, timeout=300)
 
 
 def test_bad_value_is_rejected_before_anything_changes(services, lab, tmp_path):
@@ -108,7 +95,7 @@ def test_bad_value_is_rejected_before_anything_changes(services, lab, tmp_path):
     proc = deploy_cli(inventory, WEB, tmp_path / "runs")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
-        "fleetops: error: host e2e1: web.sites.1.listen: Input should be a valid integer, "
+        "fleetops: error: host e2e1: web.sites[1].listen: Input should be a valid integer, "
         "unable to parse string as an integer")
     assert not (tmp_path / "runs").exists()
     assert run(lab, "e2e1", "sha256sum /etc/nginx/conf.d/fleetops-backend.conf")[1] == before
