@@ -117,6 +117,7 @@ def remote_size(lab: Lab) -> int:
     address = lab.load_state()["hosts"]["bkbench1"]["address"]
     client = sshutil.connect(address, user="root", key_file=lab.key_file, known_hosts=lab.known_hosts)
     try:
+        sshutil.exec_command(client, "mysql -N -e 'ANALYZE TABLE bench.rows' >/dev/null")  # fresh stats
         _code, out, _err = sshutil.exec_command(client, "mysql -N -e \"SELECT data_length + index_length "
                                                 "FROM information_schema.tables WHERE table_schema='bench'\"")
     finally:

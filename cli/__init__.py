@@ -23,6 +23,8 @@ VERBS: dict[str, tuple[str, str, str]] = {
               "Health checks across the inventory.  e.g. fleetops check --html report.html"),
     "deploy": ("fleetops.cli.deploy", "deploy",
                "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
+    "model": ("fleetops.cli.model", "model",
+              "Model pipeline: convert, quantize, inspect.  e.g. fleetops model convert --dataset digits --out m/"),
     "runs": ("fleetops.cli.runs", "runs",
              "List and show run records.  e.g. fleetops runs show latest"),
 }

@@ -30,7 +30,8 @@ def test_top_level_help_lists_every_verb_with_an_example(runner):
     ["runs", "--help"], ["runs", "list", "--help"], ["runs", "show", "--help"],
     ["check", "--help"], ["check", "history", "--help"], ["backup", "--help"],
     ["backup", "run", "--help"], ["backup", "list", "--help"], ["backup", "restore", "--help"],
-    ["backup", "verify", "--help"],
+    ["backup", "verify", "--help"], ["model", "--help"], ["model", "convert", "--help"],
+    ["model", "quantize", "--help"], ["model", "inspect", "--help"],
 ])
 def test_every_verb_has_help(runner, argv):
     result = runner.invoke(app, argv)

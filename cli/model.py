@@ -1,0 +1,101 @@
+"""``fleetops model``: the model pipeline (convert to ONNX, quantize behind a gate, inspect)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fleetops.cli.options import output_options
+
+
+@click.group()
+def model() -> None:
+    """Build ONNX model directories (model.onnx + manifest.json + eval.npz) for edge gateways.
+
+    \b
+    fleetops model convert --dataset digits --out models/digits
+    fleetops model quantize models/digits --gate 0.99
+    fleetops model inspect models/digits --json
+    """
+
+
+@model.command()
+@click.option("--from", "source", type=click.Choice(["sklearn"]), default="sklearn", show_default=True,
+              help="Where the model comes from (TFLite and PyTorch are not wired in yet).")
+@click.option("--dataset", type=click.Choice(["iris", "digits"]), required=True,
+              help="scikit-learn toy dataset to train on (bundled, no download).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Model directory.")
+@click.option("--name", default=None, help="Model name in the manifest.")
+@click.option("--version", "version", default="1", show_default=True)
+@output_options
+def convert(source, dataset, out_dir, name, version, verbose, quiet, as_json) -> None:
+    """Train reproducibly, convert to ONNX, write the manifest with golden inputs."""
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models.convert import convert_sklearn
+
+    manifest = convert_sklearn(dataset, out_dir, name=name, version=version)
+    data = manifest.model_dump()
+    if as_json:
+        print_json(data)
+    elif not quiet:
+        print_table(f"model {manifest.name} v{manifest.version}", ["key", "value"], [
+            ("directory", str(out_dir)), ("sha256", manifest.sha256), ("size", f"{manifest.size_bytes} B"),
+            ("opset", manifest.opset), ("inputs", ", ".join(f"{t.name}{t.shape}" for t in manifest.inputs)),
+            ("labels", ", ".join(manifest.labels)), ("golden inputs", len(manifest.golden)),
+            ("sklearn accuracy", manifest.source["sklearn_accuracy"])])
+
+
+@model.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("--gate", type=float, default=0.99, show_default=True,
+              help="A variant must reach this fraction of the fp32 accuracy (and pass golden inputs).")
+@output_options
+def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
+    """Try dynamic and static INT8; keep the fastest variant that passes the accuracy gate."""
+    import logging
+
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models.quantize import quantize as run
+
+    logging.getLogger().setLevel(logging.ERROR if not verbose else logging.INFO)  # onnxruntime's hints
+    report = run(model_dir, gate=gate)
+    if as_json:
+        print_json(report)
+        return
+    rows = []
+    for variant, row in report["variants"].items():
+        if not row["built"]:
+            rows.append((variant, "", "", "", "", "not built", row["error"][:80]))
+            continue
+        rows.append((variant, row["size_bytes"], row["accuracy"], row["latency_ms"]["p50"],
+                     row["latency_ms"]["p95"], "pass" if row["passed"] else "fail",
+                     "kept" if variant == report["kept"] else ""))
+    print_table(f"quantization of {report['model']} (gate {gate})",
+                ["variant", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""], rows)
+
+
+@model.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@output_options
+def inspect(model_dir, verbose, quiet, as_json) -> None:
+    """Check the model against its manifest (sha256) and run its golden inputs."""
+    import sys
+
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models import manifest as manifests
+    from fleetops.models import runtime
+    from fleetops.models.manifest import MODEL_FILE
+    from fleetops.models.quantize import golden_ok
+
+    manifest = manifests.load(model_dir)
+    passed = golden_ok(runtime.session(model_dir / MODEL_FILE), manifest)
+    if as_json:
+        print_json({**manifest.model_dump(), "golden_ok": passed})
+    else:
+        print_table(f"model {manifest.name} v{manifest.version}", ["key", "value"], [
+            ("sha256", f"{manifest.sha256} (matches)"), ("opset", manifest.opset),
+            ("quantization", manifest.quantization.get("kept", "none")),
+            ("golden inputs", "ok" if passed else "FAILED")])
+    if not passed:
+        sys.exit(1)
