@@ -15,6 +15,8 @@ from fleetops.errors import FleetopsError
 
 # verb -> (module, attribute, one-line help with an example)
 VERBS: dict[str, tuple[str, str, str]] = {
+    "edge": ("fleetops.cli.edge", "edge",
+             "Edge app releases: list, roll back.  e.g. fleetops edge rollback --limit gw1"),
     "lab": ("fleetops.cli.lab", "lab",
             "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
     "backup": ("fleetops.cli.backup", "backup",
@@ -25,6 +27,8 @@ VERBS: dict[str, tuple[str, str, str]] = {
                "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
     "model": ("fleetops.cli.model", "model",
               "Model pipeline: convert, quantize, inspect.  e.g. fleetops model convert --dataset digits --out m/"),
+    "smoke": ("fleetops.cli.smoke", "smoke",
+              "Inference smoke tests on edge gateways.  e.g. fleetops smoke --junit smoke.xml"),
     "runs": ("fleetops.cli.runs", "runs",
              "List and show run records.  e.g. fleetops runs show latest"),
 }

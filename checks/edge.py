@@ -1,0 +1,98 @@
+"""Inference smoke tests against edge gateways (what `fleetops smoke` runs).
+
+From the controller, like a client: the app must be ready, must answer every golden input of the
+model it serves with the expected label (and at least the recorded score), and its p95 latency
+over repeated requests after a warm-up must stay within budget. A gateway that says "ready" but
+fails an inference fails the check.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import statistics
+import time
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from fleetops.checks.base import Check, Outcome, Target, failed
+
+
+class Inference(Check):
+    """``{kind: inference, url: "http://{address}:8500", requests: 50, warn: 50, crit: 200}``.
+
+    The value is the p95 round-trip latency in ms (HTTP included) over ``requests`` calls with
+    the model's first golden input, after ``warmup`` calls.
+    """
+
+    kind: Literal["inference"]
+    url: str = Field("http://{address}:8500", pattern=r"^http://[^\s/]+(:\d+)?/?$")
+    warmup: int = Field(5, ge=0, le=1000)
+    requests: int = Field(50, ge=1, le=10000)
+    timeout: float = Field(10.0, gt=0, le=120)
+    unit: ClassVar[str] = "ms"
+    where: ClassVar[str] = "controller"
+    default_warn: ClassVar[float | None] = 50.0
+    default_crit: ClassVar[float | None] = 200.0
+
+    def default_name(self) -> str:
+        return "inference"
+
+    def collect(self, target: Target, timeout: float) -> dict:
+        parts = urlsplit(self.url.format(address=target.address, host=target.name))
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=min(self.timeout, timeout))
+
+        def call(method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+            payload = json.dumps(body).encode() if body is not None else None
+            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+
+        try:
+            status, ready = call("GET", "/ready")
+            if status != 200:
+                return {"not_ready": ready.get("reason", f"HTTP {status}")}
+            status, manifest = call("GET", "/model")
+            problems = []
+            for index, golden in enumerate(manifest.get("golden", [])):
+                status, answer = call("POST", "/infer", {"input": golden["input"]})
+                if status != 200:
+                    problems.append(f"golden {index}: HTTP {status} {answer.get('error', '')}"[:200])
+                elif answer["label"] != golden["label"]:
+                    problems.append(f"golden {index}: label {answer['label']!r}, expected {golden['label']!r}")
+                elif answer["confidence"] < golden.get("min_score", 0):
+                    problems.append(f"golden {index}: confidence {answer['confidence']:.3f} "
+                                    f"< {golden['min_score']}")
+            if not manifest.get("golden"):
+                problems.append("the model has no golden inputs")
+            sample = {"input": manifest["golden"][0]["input"]} if manifest.get("golden") else None
+            timings = []
+            if sample and not problems:
+                for _ in range(self.warmup):
+                    call("POST", "/infer", sample)
+                for _ in range(self.requests):
+                    started = time.perf_counter()
+                    call("POST", "/infer", sample)
+                    timings.append((time.perf_counter() - started) * 1000)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            return {"error": f"{parts.geturl()}: {type(error).__name__}: {error}"}
+        finally:
+            conn.close()
+        timings.sort()
+        return {"model": f"{manifest.get('name')} v{manifest.get('version')}", "problems": problems,
+                "p50": statistics.median(timings) if timings else None,
+                "p95": timings[int(0.95 * (len(timings) - 1))] if timings else None,
+                "goldens": len(manifest.get("golden", []))}
+
+    def judge(self, raw: dict) -> Outcome:
+        if raw.get("error"):
+            return failed(raw["error"])
+        if raw.get("not_ready"):
+            return failed(f"not ready: {raw['not_ready']}")
+        if raw["problems"]:
+            return failed(f"{raw['model']}: " + "; ".join(raw["problems"][:3]))
+        outcome = self.measured(raw["p95"], f"{raw['model']}: {raw['goldens']} golden inputs ok, p95", "{:.1f}")
+        outcome.message += f", p50 {raw['p50']:.1f}ms"
+        return outcome

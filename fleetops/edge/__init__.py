@@ -1,0 +1,1 @@
+"""AI edge gateways: the inference app fleetops ships (``app.py``) and its offline bundle."""

@@ -1,0 +1,88 @@
+"""The edge app role: the inference app from an offline bundle, its model and config, its startup policy.
+
+Layout on a gateway (``/opt/fleetops-edge``): ``bundles/`` (uploaded tarballs), ``releases/<key>/``
+(app + venv, side by side), ``current`` (a symlink switched atomically), ``models/<name>-<sha>/``.
+The config (``/etc/fleetops-edge/config.json``) is rendered from a template and validated by the
+app itself before it is installed. After any change the service restarts and the deploy waits
+for ``/ready`` (model loaded and a warm-up inference on a golden input succeeded); a gateway that
+does not become ready fails the deploy.
+"""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import files, server, systemd
+
+from fleetops.edge.bundle import build_bundle, bundle_key
+from fleetops.models import manifest as manifests
+from fleetops.operations.conditions import any_changed
+from fleetops.operations.edge import atomic_link, bundle_release
+from fleetops.operations.files import managed_file
+from fleetops.render import render
+from fleetops.roles.data import role_data
+from fleetops.roles.edge_spec import EdgeData, EdgeSpec
+from fleetops.roles.packages import install
+
+ROOT = "/opt/fleetops-edge"
+CONFIG = "/etc/fleetops-edge/config.json"
+UNIT = "fleetops-edge"
+READY_WAIT = ("python3 - <<'EOF'\n"
+              "import sys, time, urllib.request\n"
+              "for _ in range(120):\n"
+              "    try:\n"
+              "        urllib.request.urlopen('http://127.0.0.1:{port}/ready', timeout=2)\n"
+              "        sys.exit(0)\n"
+              "    except Exception as error:\n"
+              "        last = error\n"
+              "        time.sleep(0.5)\n"
+              "print(f'edge app not ready after 60 s: {{last}}', file=sys.stderr)\n"
+              "sys.exit(1)\n"
+              "EOF")
+
+
+@deploy("Edge app")
+def edge_app() -> None:
+    """Install (or with ``present: false`` uninstall) the edge app from the ``edge`` group-data key."""
+    spec = role_data(EdgeData).edge
+    if spec is None:
+        return
+    if not spec.present:
+        _uninstall()
+        return
+    manifest = manifests.load(spec.model_path)  # refuses a model that does not match its sha256
+    bundle = build_bundle()
+    install(["python3-venv"], name="Install python3-venv")
+    for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases", f"{ROOT}/models", "/etc/fleetops-edge",
+                 "/var/log/fleetops-edge"):
+        files.directory(name=f"Directory {path}", path=path, mode="755")
+    remote_bundle = f"{ROOT}/bundles/{bundle.name}"
+    files.put(name="Upload the offline bundle", src=str(bundle), dest=remote_bundle, mode="644")
+    release = f"{ROOT}/releases/{bundle_key()}"
+    installed = bundle_release(name="Install the release", bundle=remote_bundle, release=release)
+    model_dir = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}"
+    files.directory(name="Model directory", path=model_dir, mode="755")
+    model_files = [files.put(name=f"Upload {name}", src=str(spec.model_path / name),
+                             dest=f"{model_dir}/{name}", mode="644")
+                   for name in (manifests.MODEL_FILE, manifests.MANIFEST_FILE)]
+    config = managed_file(
+        name="App configuration", path=CONFIG,
+        content=render("edge/config.json.j2", edge=spec, model_path=model_dir),
+        validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
+    switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
+    unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
+                        content=render("edge/fleetops-edge.service.j2", edge=spec, root=ROOT, config=CONFIG))
+    systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+    systemd.service(name="Edge app enabled and running", service=UNIT, running=True, enabled=True)
+    changed = any_changed(installed, *model_files, config, switched, unit)
+    systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
+    server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
+                 _if=changed)
+
+
+def _uninstall() -> None:
+    systemd.service(name="Stop the edge app", service=UNIT, running=False, enabled=False,
+                    _ignore_errors=True)
+    files.file(name="Remove the service unit", path=f"/etc/systemd/system/{UNIT}.service", present=False)
+    files.directory(name="Remove the app", path=ROOT, present=False)
+    files.directory(name="Remove the configuration", path="/etc/fleetops-edge", present=False)
