@@ -9,9 +9,11 @@ setup:
 
 demo: setup
 	$(FLEETOPS) lab up --spec inventory/lab.yml
+	$(FLEETOPS) model convert --dataset digits --out models/digits -q
 	$(FLEETOPS) deploy deploys/site.py --yes
 	$(FLEETOPS) lab status
 	$(FLEETOPS) check --suite lab --html lab-report.html
+	$(FLEETOPS) smoke
 
 test: setup
 	FLEETOPS_REQUIRE_LAB=1 $(VENV)/bin/python -m pytest tests

@@ -6,6 +6,7 @@
 from pyinfra import host
 
 from fleetops.roles.baseline import baseline
+from fleetops.roles.edge import edge_app
 from fleetops.roles.ftp import ftp_server
 from fleetops.roles.mysql import mysql_server
 from fleetops.roles.web import web_server
@@ -17,3 +18,5 @@ if "ftp" in host.groups:
     ftp_server()
 if "db" in host.groups:
     mysql_server()
+if "gateway" in host.groups:
+    edge_app()

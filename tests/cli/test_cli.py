@@ -31,7 +31,8 @@ def test_top_level_help_lists_every_verb_with_an_example(runner):
     ["check", "--help"], ["check", "history", "--help"], ["backup", "--help"],
     ["backup", "run", "--help"], ["backup", "list", "--help"], ["backup", "restore", "--help"],
     ["backup", "verify", "--help"], ["model", "--help"], ["model", "convert", "--help"],
-    ["model", "quantize", "--help"], ["model", "inspect", "--help"],
+    ["model", "quantize", "--help"], ["model", "inspect", "--help"], ["smoke", "--help"],
+    ["edge", "--help"], ["edge", "rollback", "--help"], ["edge", "releases", "--help"],
 ])
 def test_every_verb_has_help(runner, argv):
     result = runner.invoke(app, argv)

@@ -1,0 +1,117 @@
+"""The edge app on a real gateway (e2e1, group `gateway`): offline install, smoke, rollback.
+
+The model is made by `fleetops model convert` in this session; the app and its wheels travel as
+one offline bundle and are installed with `pip --no-index` on the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from junitparser import JUnitXml
+
+from tests.e2e.conftest import REPO
+from tests.e2e.helpers import fleetops, inventory_with, run
+
+pytestmark = pytest.mark.lab
+EDGE = REPO / "deploys/edge.py"
+HOST = "e2e1"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("models") / "digits"
+    proc = fleetops("model", "convert", "--dataset", "digits", "--out", str(directory), "-q")
+    assert proc.returncode == 0, proc.stderr
+    os.environ["FLEETOPS_E2E_MODEL_DIR"] = str(directory)
+    yield directory
+    os.environ.pop("FLEETOPS_E2E_MODEL_DIR", None)
+
+
+@pytest.fixture(scope="module")
+def edge(converged, deploy, model_dir):
+    code, record, err = deploy(EDGE)
+    assert code == 0, err[-3000:]
+    return record
+
+
+def test_installs_from_the_offline_bundle_and_converges(edge, deploy, lab):
+    changed = [op["name"].split(" | ")[-1] for op in edge["hosts"][HOST]["operations"] if op["changed"]]
+    assert {"Upload the offline bundle", "Install the release", "Wait until the edge app is ready"} <= set(changed)
+    assert edge["hosts"]["e2e2"]["changed"] == 0  # not a gateway
+    code, out, _ = run(lab, HOST, "readlink /opt/fleetops-edge/current; "
+                       "ls /opt/fleetops-edge/releases/*/wheels 2>/dev/null | wc -l; "
+                       "systemctl is-enabled fleetops-edge; /opt/fleetops-edge/current/venv/bin/pip config list")
+    current, wheels_left, enabled = out.splitlines()[:3]
+    assert current.startswith("/opt/fleetops-edge/releases/") and wheels_left == "0" and enabled == "enabled"
+    code, record, err = deploy(EDGE)
+    assert code == 0 and record["summary"]["changed"] == 0, err
+    code, record, _ = deploy(EDGE, "--dry")
+    assert code == 0 and record["status"] == "ok"
+
+
+def test_smoke_passes_and_reports_latency(edge, lab, tmp_path, isolated_state):
+    junit = tmp_path / "smoke.xml"
+    proc = fleetops("smoke", "-i", str(lab.inventory), "--json", str(tmp_path / "smoke.json"),
+                    "--junit", str(junit))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {r["check"]: r for r in json.loads((tmp_path / "smoke.json").read_text())["results"]}
+    assert results["inference"]["status"] == "ok" and results["inference"]["value"] > 0
+    assert "5 golden inputs ok" in results["inference"]["message"]
+    assert {suite.name for suite in JUnitXml.fromfile(str(junit))} == {HOST}
+    code, out, _ = run(lab, HOST, "tail -n 1 /var/log/fleetops-edge/inference.jsonl")
+    line = json.loads(out)
+    assert set(line) >= {"time", "model_version", "latency_ms", "label", "confidence"}
+
+
+def test_ready_gateway_that_answers_wrong_fails_smoke(edge, lab, tmp_path, isolated_state):
+    manifest = "$(ls -d /opt/fleetops-edge/models/*/)manifest.json"
+    code, _, err = run(lab, HOST, f"f={manifest}; cp $f /root/manifest.bak && python3 - $f <<'EOF'\n"
+                       "import json, sys\npath = sys.argv[1]\ndata = json.load(open(path))\n"
+                       "data['golden'][1]['label'] = 'not-a-digit'\njson.dump(data, open(path, 'w'))\nEOF\n"
+                       "systemctl restart fleetops-edge && sleep 3")
+    assert code == 0, err
+    try:
+        assert run(lab, HOST, "python3 -c \"import urllib.request; "
+                   "urllib.request.urlopen('http://127.0.0.1:8500/ready')\"")[0] == 0  # still ready
+        proc = fleetops("smoke", "-i", str(lab.inventory), "--json")
+        assert proc.returncode == 2
+        result = next(r for r in json.loads(proc.stdout)["results"] if r["check"] == "inference")
+        assert "golden 1: label" in result["message"]
+    finally:
+        run(lab, HOST, f"cp /root/manifest.bak {manifest} && systemctl restart fleetops-edge && sleep 2")
+
+
+def test_tampered_model_is_refused_and_the_app_keeps_serving(edge, lab, model_dir, tmp_path):
+    bad = tmp_path / "bad-model"
+    shutil.copytree(model_dir, bad)
+    data = bytearray((bad / "model.onnx").read_bytes())
+    data[100] ^= 0xFF
+    (bad / "model.onnx").write_bytes(bytes(data))
+    inventory = inventory_with(tmp_path, lab, "gateway", f'edge["model_dir"] = {str(bad)!r}')
+    proc = fleetops("deploy", str(EDGE), "-i", str(inventory), "--json", runs=tmp_path / "runs")
+    assert proc.returncode == 1
+    record = json.loads(proc.stdout)
+    assert "does not match the manifest" in record["hosts"][HOST]["error"]
+    assert record["hosts"][HOST]["changed"] == 0
+    proc = fleetops("smoke", "-i", str(lab.inventory), "--no-history")
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_rollback_switches_to_the_previous_release(edge, lab, deploy):
+    proc = fleetops("edge", "rollback", "-i", str(lab.inventory), "--json")
+    assert proc.returncode == 1 and "no previous release" in proc.stdout
+    assert run(lab, HOST, "cd /opt/fleetops-edge/releases && cp -a \"$(basename $(readlink -f ../current))\" "
+               "older && touch -d '1 hour ago' older")[0] == 0
+    try:
+        proc = fleetops("edge", "rollback", "-i", str(lab.inventory), "--json")
+        assert proc.returncode == 0, proc.stdout
+        assert json.loads(proc.stdout)[0]["results"][-1]["to"] == "older"
+        assert run(lab, HOST, "readlink /opt/fleetops-edge/current")[1].strip().endswith("/older")
+    finally:
+        code, record, err = deploy(EDGE)  # converge back to the declared release
+        run(lab, HOST, "rm -rf /opt/fleetops-edge/releases/older")
+    assert code == 0 and not run(lab, HOST, "readlink /opt/fleetops-edge/current")[1].strip().endswith("/older")
