@@ -96,3 +96,41 @@ class Inference(Check):
         outcome = self.measured(raw["p95"], f"{raw['model']}: {raw['goldens']} golden inputs ok, p95", "{:.1f}")
         outcome.message += f", p50 {raw['p50']:.1f}ms"
         return outcome
+
+
+class Device(Check):
+    """A device node on a gateway: ``{kind: device, device: camera}`` reads its path from the edge
+    app's config (``camera``, ``audio`` as ALSA ``hw:C,D``, ``serial``); ``path`` names one directly.
+
+    A device that is absent is reported as absent (``absent: critical`` by default, or ``warning``
+    / ``ok`` for optional hardware), never as a crash; one that is not configured is OK and says so.
+    """
+
+    kind: Literal["device"]
+    device: Literal["camera", "audio", "serial"] | None = None
+    path: str | None = Field(None, pattern=r"^/dev/[A-Za-z0-9/_.-]+$")
+    absent: Literal["critical", "warning", "ok"] = "critical"
+
+    def default_name(self) -> str:
+        return f"device:{self.device or self.path}"
+
+    def probe(self) -> dict:
+        return {"op": "device", "args": {"path": self.path, "config_key": self.device}}
+
+    def judge(self, raw: dict) -> Outcome:
+        from fleetops.checks.base import passed, probe_error
+        from fleetops.checks.result import Status
+
+        if (error := probe_error(raw)):
+            return error
+        if raw.get("error_text"):
+            return Outcome(Status.UNKNOWN, raw["error_text"])
+        if not raw["configured"]:
+            return passed(f"no {self.device} configured", None)
+        if not raw["present"]:
+            status = {"critical": Status.CRITICAL, "warning": Status.WARNING, "ok": Status.OK}[self.absent]
+            return Outcome(status, f"{raw['path']} absent", False)
+        if not raw["char"]:
+            return failed(f"{raw['path']} is not a character device", value=False)
+        access = "rw" if raw["readable"] and raw["writable"] else ("r" if raw["readable"] else "no access")
+        return passed(f"{raw['path']} present ({access})", True)

@@ -324,7 +324,7 @@ def probe_mysql(args):
 
 def probe_backups(args):
     """Newest complete backup and the last verification under a fleetops backup directory."""
-    import ast
+    import json
 
     destination = args["destination"]
     try:
@@ -339,9 +339,8 @@ def probe_backups(args):
     for name, slot in ((".last-verified.json", "verified"), (".last-verify.json", "last")):
         try:
             with open(os.path.join(destination, name)) as handle:
-                text = handle.read().replace("true", "True").replace("false", "False")
-            value = ast.literal_eval(text.strip())
-        except (OSError, ValueError, SyntaxError):
+                value = json.load(handle)
+        except (OSError, ValueError):
             value = None
         if slot == "verified":
             verified = value
@@ -351,12 +350,42 @@ def probe_backups(args):
             "last_verify": last, "now": time.time()}
 
 
+def probe_device(args):
+    """A device node: from ``path``, or from the edge app's config (camera, audio, serial)."""
+    path = args.get("path")
+    source = "path"
+    if not path and args.get("config_key"):
+        source = args.get("config_file", "/etc/fleetops-edge/config.json")
+        import json
+
+        try:
+            with open(source) as handle:
+                devices = json.load(handle).get("devices", {})
+        except (OSError, ValueError) as error:
+            return {"configured": False, "error_text": "cannot read %s: %s" % (source, error)}
+        value = devices.get(args["config_key"])
+        if isinstance(value, dict):
+            value = value.get("port")
+        if not value:
+            return {"configured": False, "source": source}
+        path = value
+        if args["config_key"] == "audio" and value.startswith("hw:"):
+            card, _, device = value[3:].partition(",")
+            path = "/dev/snd/pcmC%sD%sc" % (card, device or "0")
+    try:
+        info = os.stat(path)
+    except OSError:
+        return {"configured": True, "path": path, "present": False, "source": source}
+    return {"configured": True, "path": path, "present": True, "char": stat.S_ISCHR(info.st_mode),
+            "readable": os.access(path, os.R_OK), "writable": os.access(path, os.W_OK), "source": source}
+
+
 PROBES = {
     "uptime": probe_uptime, "load": probe_load, "meminfo": probe_meminfo,
     "filesystems": probe_filesystems, "service": probe_service, "process": probe_process,
     "listening": probe_listening, "file": probe_file, "package": probe_package,
     "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
-    "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups,
+    "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups, "device": probe_device,
 }
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fleetops.cli.options import output_options
+from fleetops.cli.options import inventory_options, output_options
 
 
 @click.group()
@@ -71,6 +71,8 @@ def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
         rows.append((variant, row["size_bytes"], row["accuracy"], row["latency_ms"]["p50"],
                      row["latency_ms"]["p95"], "pass" if row["passed"] else "fail",
                      "kept" if variant == report["kept"] else ""))
+    if quiet:
+        return
     print_table(f"quantization of {report['model']} (gate {gate})",
                 ["variant", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""], rows)
 
@@ -98,4 +100,59 @@ def inspect(model_dir, verbose, quiet, as_json) -> None:
             ("quantization", manifest.quantization.get("kept", "none")),
             ("golden inputs", "ok" if passed else "FAILED")])
     if not passed:
+        sys.exit(1)
+
+
+@model.command(name="deploy")
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@inventory_options
+@click.option("--json", "as_json", is_flag=True, help="The run record as JSON on stdout.")
+def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
+    """Upload MODEL_DIR to the gateways, switch, smoke-gate; roll back automatically on failure.
+
+    \b
+    fleetops model deploy models/digits --limit gateway
+    """
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import fleetops.checking  # noqa: F401 - gevent patching first
+    from fleetops.checking.target import SshTarget
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.edge.model_deploy import GatewayDeploy, load_model
+    from fleetops.errors import InputError
+    from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
+    from fleetops.roles.edge_spec import EdgeData
+    from fleetops.runner import record as records
+
+    manifest = load_model(model_dir)  # sha256 checked before anything connects
+    inventory_path = resolve_inventory(inventory)
+    hosts = select_hosts(load_inventory(inventory_path), limit or ("gateway",), exclude)
+    jobs = []
+    for host in hosts:
+        spec = EdgeData.model_validate(dict(host.data.dict())).edge
+        if spec is None or not spec.present:
+            raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
+        jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port))
+    started = time.perf_counter()
+    record = records.RunRecord(deploy=f"model deploy {manifest.name} v{manifest.version} "
+                               f"{manifest.sha256[:12]}", inventory=str(inventory_path), dry_run=False,
+                               limit=list(limit), exclude=list(exclude))
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        for job, result in zip(jobs, pool.map(lambda job: job.run(), jobs)):
+            record.hosts[job.target.name] = result
+    record.ended_at = records.utcnow()
+    record.duration_s = round(time.perf_counter() - started, 3)
+    data = record.to_dict()
+    records.validate(data)
+    path = records.write(data)
+    if as_json:
+        print_json(data)
+    else:
+        print_table(f"model deploy {manifest.name}", ["host", "status", "time", "error"],
+                    [(name, r["status"], f"{r['duration_s']:.1f}s", r["error"] or "")
+                     for name, r in data["hosts"].items()])
+        click.echo(f"run record: {path}", err=True)
+    if data["summary"]["failed"] or data["summary"]["unreachable"]:
         sys.exit(1)

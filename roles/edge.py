@@ -1,7 +1,8 @@
 """The edge app role: the inference app from an offline bundle, its model and config, its startup policy.
 
 Layout on a gateway (``/opt/fleetops-edge``): ``bundles/`` (uploaded tarballs), ``releases/<key>/``
-(app + venv, side by side), ``current`` (a symlink switched atomically), ``models/<name>-<sha>/``.
+(app + venv, side by side), ``current`` (a symlink switched atomically), ``models/<name>-<sha>/``
+and ``models/current`` (the model the app loads, also switched atomically).
 The config (``/etc/fleetops-edge/config.json``) is rendered from a template and validated by the
 app itself before it is installed. After any change the service restarts and the deploy waits
 for ``/ready`` (model loaded and a warm-up inference on a golden input succeeded); a gateway that
@@ -65,16 +66,20 @@ def edge_app() -> None:
     model_files = [files.put(name=f"Upload {name}", src=str(spec.model_path / name),
                              dest=f"{model_dir}/{name}", mode="644")
                    for name in (manifests.MODEL_FILE, manifests.MANIFEST_FILE)]
+    # The app loads models/current; `fleetops model deploy` switches it (and rolls it back),
+    # a converge sets it to the model declared in group data.
+    model_link = atomic_link(name="Switch models/current to the declared model",
+                             path=f"{ROOT}/models/current", target=model_dir)
     config = managed_file(
         name="App configuration", path=CONFIG,
-        content=render("edge/config.json.j2", edge=spec, model_path=model_dir),
+        content=render("edge/config.json.j2", edge=spec, model_path=f"{ROOT}/models/current"),
         validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
     switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
     unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
                         content=render("edge/fleetops-edge.service.j2", edge=spec, root=ROOT, config=CONFIG))
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Edge app enabled and running", service=UNIT, running=True, enabled=True)
-    changed = any_changed(installed, *model_files, config, switched, unit)
+    changed = any_changed(installed, *model_files, model_link, config, switched, unit)
     systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
     server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
                  _if=changed)

@@ -95,10 +95,24 @@ class Model:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(directory / "model.onnx"), sess_options=options,
                                             providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        model_input = self.session.get_inputs()[0]
+        self.input_name = model_input.name
         self.config = config
+        expected = self.expected_features(config)
+        width = model_input.shape[-1] if model_input.shape else None
+        if expected and isinstance(width, int) and width != expected:
+            raise ValueError(f"model input {model_input.name}{list(model_input.shape)} does not fit the "
+                             f"configured input ({expected} features from {config.input_kind} "
+                             f"{config.image_size or ''} x {config.channels} channel(s))")
         self.ready = False
         self.error = ""
+
+    @staticmethod
+    def expected_features(config: Config) -> int | None:
+        """How many features the configured input makes (images: height x width x channels)."""
+        if config.input_kind == "image" and len(config.image_size) == 2:
+            return config.image_size[0] * config.image_size[1] * config.channels
+        return None
 
     def run(self, rows: list[list[float]]) -> tuple[str, float, float]:
         np = self.np

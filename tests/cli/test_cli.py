@@ -33,6 +33,7 @@ def test_top_level_help_lists_every_verb_with_an_example(runner):
     ["backup", "verify", "--help"], ["model", "--help"], ["model", "convert", "--help"],
     ["model", "quantize", "--help"], ["model", "inspect", "--help"], ["smoke", "--help"],
     ["edge", "--help"], ["edge", "rollback", "--help"], ["edge", "releases", "--help"],
+    ["model", "deploy", "--help"],
 ])
 def test_every_verb_has_help(runner, argv):
     result = runner.invoke(app, argv)

@@ -68,7 +68,7 @@ def test_smoke_passes_and_reports_latency(edge, lab, tmp_path, isolated_state):
 
 
 def test_ready_gateway_that_answers_wrong_fails_smoke(edge, lab, tmp_path, isolated_state):
-    manifest = "$(ls -d /opt/fleetops-edge/models/*/)manifest.json"
+    manifest = "/opt/fleetops-edge/models/current/manifest.json"
     code, _, err = run(lab, HOST, f"f={manifest}; cp $f /root/manifest.bak && python3 - $f <<'EOF'\n"
                        "import json, sys\npath = sys.argv[1]\ndata = json.load(open(path))\n"
                        "data['golden'][1]['label'] = 'not-a-digit'\njson.dump(data, open(path, 'w'))\nEOF\n"
@@ -115,3 +115,43 @@ def test_rollback_switches_to_the_previous_release(edge, lab, deploy):
         code, record, err = deploy(EDGE)  # converge back to the declared release
         run(lab, HOST, "rm -rf /opt/fleetops-edge/releases/older")
     assert code == 0 and not run(lab, HOST, "readlink /opt/fleetops-edge/current")[1].strip().endswith("/older")
+
+
+def model_deploy(lab, directory) -> tuple[int, dict]:
+    proc = fleetops("model", "deploy", str(directory), "-i", str(lab.inventory), "--json")
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout.startswith("{") else {}
+
+
+def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_dir, tmp_path, isolated_state):
+    # a good new model: quantized digits
+    good = tmp_path / "good"
+    shutil.copytree(model_dir, good)
+    assert fleetops("model", "quantize", str(good), "-q").returncode == 0
+    code, record = model_deploy(lab, good)
+    assert code == 0 and record["hosts"][HOST]["status"] == "changed", record
+    served = run(lab, HOST, "readlink /opt/fleetops-edge/models/current")[1].strip()
+    assert served.split("/")[-1].startswith("digits-mlp-")
+
+    # wrong input shape for the configured 8x8 image input: an iris model (4 features)
+    iris = tmp_path / "iris"
+    assert fleetops("model", "convert", "--dataset", "iris", "--out", str(iris), "-q").returncode == 0
+    # golden outputs that the model does not produce
+    wrong = tmp_path / "wrong"
+    shutil.copytree(model_dir, wrong)
+    manifest = json.loads((wrong / "manifest.json").read_text())
+    manifest["golden"][0]["label"] = "9" if manifest["golden"][0]["label"] != "9" else "8"
+    manifest["version"] = "2-wrong"
+    (wrong / "manifest.json").write_text(json.dumps(manifest))
+    try:
+        for bad, reason in ((iris, "does not fit the configured input"), (wrong, "warm-up answered")):
+            code, record = model_deploy(lab, bad)
+            host = record["hosts"][HOST]
+            assert code == 1 and host["status"] == "failed", record
+            assert host["error"].startswith("rolled back: smoke gate failed") and reason in host["error"]
+            steps = [op["name"] for op in host["operations"]]
+            assert steps[-3].startswith("roll back to ") and steps[-1] == "ready again"
+            assert run(lab, HOST, "readlink /opt/fleetops-edge/models/current")[1].strip() == served
+            assert fleetops("smoke", "-i", str(lab.inventory), "--no-history").returncode == 0
+    finally:
+        code, _record, err = deploy(EDGE)  # back to the model declared in group data
+        assert code == 0, err

@@ -57,3 +57,28 @@ def test_inference_judgement():
     assert ok.status == Status.OK and ok.value == 2.0
     assert check.judge({"model": "m v1", "problems": [], "p50": 1.0, "p95": 80.0,
                         "goldens": 5}).status == Status.WARNING
+
+
+def test_device_judgement():
+    camera = CHECK_LIST.validate_python([{"kind": "device", "device": "camera"}])[0]
+    assert camera.judge({"configured": False, "source": "/etc/x"}).status == Status.OK
+    absent = camera.judge({"configured": True, "path": "/dev/video0", "present": False, "source": "x"})
+    assert absent.status == Status.CRITICAL and absent.message == "/dev/video0 absent"
+    optional = CHECK_LIST.validate_python([{"kind": "device", "device": "camera", "absent": "warning"}])[0]
+    assert optional.judge({"configured": True, "path": "/dev/video0", "present": False}).status == Status.WARNING
+    assert camera.judge({"configured": True, "path": "/dev/video0", "present": True, "char": True,
+                         "readable": True, "writable": False}).status == Status.OK
+    assert camera.judge({"error_text": "cannot read config"}).status == Status.UNKNOWN
+
+
+def test_device_probe_reads_the_app_config(tmp_path):
+    from fleetops.checks.probe import probe_device
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"devices": {"audio": "hw:1,0", "serial": {"port": "/dev/null"},
+                                              "camera": None}}))
+    audio = probe_device({"config_key": "audio", "config_file": str(config)})
+    assert audio["path"] == "/dev/snd/pcmC1D0c"
+    serial = probe_device({"config_key": "serial", "config_file": str(config)})
+    assert serial["present"] and serial["char"]
+    assert probe_device({"config_key": "camera", "config_file": str(config)})["configured"] is False
