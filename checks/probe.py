@@ -380,12 +380,94 @@ def probe_device(args):
             "readable": os.access(path, os.R_OK), "writable": os.access(path, os.W_OK), "source": source}
 
 
+def _cpu_times():
+    with open("/proc/stat") as handle:
+        fields = [int(value) for value in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields), idle
+
+
+def _net_bytes():
+    rx = tx = 0
+    with open("/proc/net/dev") as handle:
+        for line in handle.readlines()[2:]:
+            name, _, rest = line.partition(":")
+            if name.strip() == "lo":
+                continue
+            values = rest.split()
+            rx, tx = rx + int(values[0]), tx + int(values[8])
+    return rx, tx
+
+
+def probe_sample(args):
+    """CPU, memory, disk and network over a window (psutil when present, /proc otherwise); GPU via
+    nvidia-smi when it exists."""
+    window = float(args.get("window", 10))
+    total0, idle0 = _cpu_times()
+    rx0, tx0 = _net_bytes()
+    time.sleep(window)
+    total1, idle1 = _cpu_times()
+    rx1, tx1 = _net_bytes()
+    busy = 100.0 * (1 - (idle1 - idle0) / max(1, total1 - total0))
+    memory = probe_meminfo({})
+    disk = os.statvfs("/")
+    gpu = None
+    for directory in os.environ.get("PATH", "/usr/bin:/bin").split(":"):
+        if os.path.exists(os.path.join(directory, "nvidia-smi")):
+            code, out, _ = run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used,memory.total",
+                                "--format=csv,noheader,nounits"], timeout=10)
+            if code == 0 and out.strip():
+                util, used, total = (float(v) for v in out.splitlines()[0].split(","))
+                gpu = {"util_pct": util, "mem_pct": 100.0 * used / max(1.0, total)}
+            break
+    return {"window_s": window, "cpu_pct": busy, "cpus": os.cpu_count() or 1,
+            "mem_pct": 100.0 * (memory["mem_total"] - memory["mem_available"]) / memory["mem_total"],
+            "disk_pct": 100.0 * (disk.f_blocks - disk.f_bfree) / max(1, disk.f_blocks - disk.f_bfree + disk.f_bavail),
+            "net_rx_bps": (rx1 - rx0) / window, "net_tx_bps": (tx1 - tx0) / window, "gpu": gpu}
+
+
+def probe_inference_log(args):
+    """Latency percentiles and confidence distribution from the edge app's JSON-line log."""
+    import json
+
+    path = args.get("path", "/var/log/fleetops-edge/inference.jsonl")
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 4 * 1024 * 1024))
+            lines = handle.read().decode(errors="replace").splitlines()[-int(args.get("last", 20000)):]
+    except OSError:
+        return {"present": False}
+    latencies, confidences, below = [], [], 0
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        latencies.append(float(record["latency_ms"]))
+        confidences.append(float(record["confidence"]))
+        below += bool(record.get("below_threshold"))
+    latencies.sort()
+
+    def pct(q):
+        return latencies[int(q * (len(latencies) - 1))] if latencies else None
+
+    buckets = [0] * 10
+    for value in confidences:
+        buckets[min(9, int(value * 10))] += 1
+    return {"present": True, "count": len(latencies), "p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99),
+            "below_threshold_share": below / len(latencies) if latencies else None,
+            "confidence_histogram": buckets}
+
+
 PROBES = {
     "uptime": probe_uptime, "load": probe_load, "meminfo": probe_meminfo,
     "filesystems": probe_filesystems, "service": probe_service, "process": probe_process,
     "listening": probe_listening, "file": probe_file, "package": probe_package,
     "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
     "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups, "device": probe_device,
+    "sample": probe_sample, "inference_log": probe_inference_log,
 }
 
 

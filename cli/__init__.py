@@ -29,6 +29,8 @@ VERBS: dict[str, tuple[str, str, str]] = {
               "Model pipeline: convert, quantize, inspect.  e.g. fleetops model convert --dataset digits --out m/"),
     "smoke": ("fleetops.cli.smoke", "smoke",
               "Inference smoke tests on edge gateways.  e.g. fleetops smoke --junit smoke.xml"),
+    "report": ("fleetops.cli.report", "report",
+               "Performance report over a window.  e.g. fleetops report --window 30s --html r.html"),
     "runs": ("fleetops.cli.runs", "runs",
              "List and show run records.  e.g. fleetops runs show latest"),
 }

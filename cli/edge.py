@@ -15,6 +15,7 @@ previous=$(ls -1dt "$root"/releases/*/ 2>/dev/null | sed 's:/$::' | grep -vxF "$
 if [ -z "$previous" ]; then echo '{"error": "no previous release to roll back to"}'; exit 1; fi
 ln -sfn "$previous" "$root/.current.tmp" && mv -T "$root/.current.tmp" "$root/current"
 touch "$current"  # the release rolled back from becomes the newest "other" one (roll forward again)
+systemctl reset-failed fleetops-edge 2>/dev/null || true  # a deliberate restart, not a crash loop
 systemctl restart fleetops-edge
 port=$(python3 -c 'import json; print(json.load(open("/etc/fleetops-edge/config.json"))["listen_port"])')
 for i in $(seq 120); do

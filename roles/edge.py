@@ -80,6 +80,9 @@ def edge_app() -> None:
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Edge app enabled and running", service=UNIT, running=True, enabled=True)
     changed = any_changed(installed, *model_files, model_link, config, switched, unit)
+    # a deliberate restart must not be refused by the crash-loop limit (StartLimitBurst)
+    server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {UNIT} || true"],
+                 _if=changed)
     systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
     server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
                  _if=changed)

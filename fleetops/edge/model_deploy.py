@@ -30,6 +30,7 @@ from fleetops.secrets import redact
 from fleetops.sshutil import exec_command
 
 CURRENT = f"{ROOT}/models/current"
+GATE_LATENCY_MS = 1000.0  # p95 over HTTP; above this a model fails the gate
 # The app loads its model before it starts listening, so once /health answers, /ready is final.
 WAIT_UP = ("for i in $(seq 120); do python3 -c \"import json, urllib.request; "
            "port = json.load(open('/etc/fleetops-edge/config.json'))['listen_port']; "
@@ -96,12 +97,15 @@ class GatewayDeploy:
         return True, None if code == 0 else err.strip()
 
     def restart(self) -> tuple[bool, str | None]:
-        code, _, err = self.sh(f"systemctl restart {UNIT}")
+        # deliberate restarts must not be refused by the crash-loop limit (StartLimitBurst)
+        code, _, err = self.sh(f"systemctl reset-failed {UNIT} 2>/dev/null; systemctl restart {UNIT}")
         return True, None if code == 0 else err.strip() or "restart failed"
 
     def gate(self) -> tuple[bool, str | None]:
         self.sh(WAIT_UP, timeout=90)  # then the smoke check says ready or why not
-        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=20)
+        # correctness decides; the latency limit only catches a model that is unusably slow
+        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=20,
+                          warn=None, crit=GATE_LATENCY_MS)
         outcome = check.judge(check.collect(Target(self.target.name, self.target.hostname), 30))
         if outcome.status == Status.CRITICAL:
             return False, f"smoke gate failed: {outcome.message}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 from junitparser import JUnitXml
@@ -72,7 +73,7 @@ def test_ready_gateway_that_answers_wrong_fails_smoke(edge, lab, tmp_path, isola
     code, _, err = run(lab, HOST, f"f={manifest}; cp $f /root/manifest.bak && python3 - $f <<'EOF'\n"
                        "import json, sys\npath = sys.argv[1]\ndata = json.load(open(path))\n"
                        "data['golden'][1]['label'] = 'not-a-digit'\njson.dump(data, open(path, 'w'))\nEOF\n"
-                       "systemctl restart fleetops-edge && sleep 3")
+                       "systemctl reset-failed fleetops-edge; systemctl restart fleetops-edge && sleep 3")
     assert code == 0, err
     try:
         assert run(lab, HOST, "python3 -c \"import urllib.request; "
@@ -82,7 +83,7 @@ def test_ready_gateway_that_answers_wrong_fails_smoke(edge, lab, tmp_path, isola
         result = next(r for r in json.loads(proc.stdout)["results"] if r["check"] == "inference")
         assert "golden 1: label" in result["message"]
     finally:
-        run(lab, HOST, f"cp /root/manifest.bak {manifest} && systemctl restart fleetops-edge && sleep 2")
+        run(lab, HOST, f"cp /root/manifest.bak {manifest} && systemctl reset-failed fleetops-edge; systemctl restart fleetops-edge && sleep 2")
 
 
 def test_tampered_model_is_refused_and_the_app_keeps_serving(edge, lab, model_dir, tmp_path):
@@ -128,7 +129,7 @@ def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_d
     shutil.copytree(model_dir, good)
     assert fleetops("model", "quantize", str(good), "-q").returncode == 0
     code, record = model_deploy(lab, good)
-    assert code == 0 and record["hosts"][HOST]["status"] == "changed", record
+    assert code == 0 and record["hosts"][HOST]["status"] == "changed", record["hosts"][HOST]
     served = run(lab, HOST, "readlink /opt/fleetops-edge/models/current")[1].strip()
     assert served.split("/")[-1].startswith("digits-mlp-")
 
@@ -146,7 +147,7 @@ def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_d
         for bad, reason in ((iris, "does not fit the configured input"), (wrong, "warm-up answered")):
             code, record = model_deploy(lab, bad)
             host = record["hosts"][HOST]
-            assert code == 1 and host["status"] == "failed", record
+            assert code == 1 and host["status"] == "failed", host
             assert host["error"].startswith("rolled back: smoke gate failed") and reason in host["error"]
             steps = [op["name"] for op in host["operations"]]
             assert steps[-3].startswith("roll back to ") and steps[-1] == "ready again"
@@ -155,3 +156,28 @@ def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_d
     finally:
         code, _record, err = deploy(EDGE)  # back to the model declared in group data
         assert code == 0, err
+
+
+def test_report_has_real_numbers_and_renders(edge, lab, tmp_path):
+    if fleetops("smoke", "-i", str(lab.inventory), "--no-history").returncode != 0:
+        pytest.fail("smoke must pass before the report (it fills the inference log)")
+    html, csv_file, data = tmp_path / "r.html", tmp_path / "r.csv", tmp_path / "r.json"
+    proc = fleetops("report", "-i", str(lab.inventory), "--window", "2s", "--html", str(html),
+                    "--csv", str(csv_file), "--json", str(data), "--save-baseline", str(tmp_path / "b.json"))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(data.read_text())
+    hosts = {h["host"]: h for h in report["hosts"]}
+    assert set(hosts) == {"e2e1", "e2e2", "e2e3"} and report["fleet"]["reachable"] == 3
+    assert all(0 <= h["cpu_pct"] <= 100 and 0 < h["mem_pct"] < 100 for h in hosts.values())
+    gateway = hosts[HOST]["inference"]
+    assert gateway["count"] > 0 and 0 < gateway["p50"] <= gateway["p95"] <= gateway["p99"]
+    assert hosts["e2e2"]["inference"] is None and hosts["e2e2"]["gpu"] is None
+    assert csv_file.read_text().splitlines()[0].startswith("host,reachable,cpu_pct")
+    chromium = shutil.which("chromium")
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          html.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert dom.count('class="cpu"') == 3 and dom.count('class="latency"') == 3
+    proc = fleetops("report", "-i", str(lab.inventory), "--window", "1s", "--baseline", str(tmp_path / "b.json"),
+                    "-q")
+    assert proc.returncode in (0, 1)  # 1 only if the busy CI machine regressed; either way it ran
+    assert fleetops("report", "--window", "forever").returncode == 2

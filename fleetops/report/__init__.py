@@ -1,0 +1,1 @@
+"""``fleetops report``: performance over a window per host, inference figures, fleet aggregates."""
