@@ -12,6 +12,8 @@ demo: setup
 	$(FLEETOPS) model convert --dataset digits --out models/digits -q
 	$(FLEETOPS) deploy deploys/site.py --yes
 	$(FLEETOPS) lab status
+	$(FLEETOPS) backup run
+	$(FLEETOPS) backup verify
 	$(FLEETOPS) check --suite lab --html lab-report.html
 	$(FLEETOPS) smoke
 
