@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from fleetops.cli.options import inventory_options, setup_logging
+from fleetops.cli.options import inventory_options, output_path, setup_logging
 from fleetops.errors import FleetopsError
 
 EXIT_UNKNOWN = 3
@@ -40,15 +40,6 @@ class CheckGroup(click.Group):
         except click.UsageError as error:
             error.exit_code = EXIT_UNKNOWN
             raise
-
-
-def _writable(value: str | None, option: str) -> Path | None:
-    if value is None or value == "-":
-        return None
-    path = Path(value)
-    if not path.parent.is_dir():
-        raise click.BadParameter(f"directory does not exist: {path.parent}", param_hint=option)
-    return path
 
 
 @click.group(cls=CheckGroup, invoke_without_command=True)
@@ -93,9 +84,9 @@ def check(ctx: click.Context, inventory: str | None, limit: tuple[str, ...], exc
     if nagios and json_out == "-":
         raise click.UsageError("--nagios and a bare --json both print to stdout; "
                                "give --json a FILE")
-    outputs = {"--json": _writable(json_out, "--json"), "--junit": _writable(junit_out, "--junit"),
-               "--prometheus": _writable(prometheus_out, "--prometheus"),
-               "--html": _writable(html_out, "--html")}
+    outputs = {"--json": output_path(json_out, "--json"), "--junit": output_path(junit_out, "--junit"),
+               "--prometheus": output_path(prometheus_out, "--prometheus"),
+               "--html": output_path(html_out, "--html")}
     loaded = load_suite(suite)
     inventory_path = resolve_inventory(inventory)
     work = plan(inventory_path, loaded, limit, exclude)
@@ -139,13 +130,14 @@ def _write_outputs(run, outputs: dict[str, Path | None], json_stdout: bool) -> N
     import json
 
     from fleetops.checking.outputs import html, junit, prometheus
+    from fleetops.fileutil import atomic_write_text
 
     writers = {"--junit": junit.write, "--prometheus": prometheus.write, "--html": html.write}
     data = run.to_dict()
     if json_stdout:
         click.echo(json.dumps(data, indent=2, default=str))
     elif outputs["--json"]:
-        outputs["--json"].write_text(json.dumps(data, indent=2, default=str) + "\n")
+        atomic_write_text(outputs["--json"], json.dumps(data, indent=2, default=str) + "\n")
     for option, writer in writers.items():
         if outputs[option]:
             writer(run, outputs[option])

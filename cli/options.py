@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -57,3 +58,16 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("paramiko").setLevel(max(level, logging.WARNING))
+
+
+def output_path(value: str | None, option: str) -> Path | None:
+    """An output file option's path, refused (InputError) when its directory does not exist;
+    ``None`` and ``-`` (stdout) give ``None``."""
+    from fleetops.errors import InputError
+
+    if value is None or str(value) == "-":
+        return None
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise InputError(f"{option}: directory does not exist: {path.parent}")
+    return path

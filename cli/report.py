@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from fleetops.cli.options import inventory_options, setup_logging
+from fleetops.cli.options import inventory_options, output_path, setup_logging
 
 
 @click.command()
@@ -41,8 +41,7 @@ def report(inventory, limit, exclude, parallel, window, html_out, csv_out, json_
     seconds = collect.parse_window(window)
     for option, path in (("--html", html_out), ("--csv", csv_out), ("--json", json_out),
                          ("--save-baseline", save_baseline)):
-        if path is not None and not path.parent.is_dir():
-            raise InputError(f"{option}: directory does not exist: {path.parent}")
+        output_path(path, option)
     previous = None
     if baseline is not None:
         try:

@@ -7,20 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetops.edge.app import Devices
 from fleetops.roles.spec import Strict
-
-
-class SerialSpec(Strict):
-    port: str = Field(pattern=r"^/dev/[A-Za-z0-9/_-]+$")
-    baud: int = Field(9600, ge=50, le=4_000_000)
-    parity: Literal["N", "E", "O"] = "N"
-    stop_bits: Literal[1, 2] = 1
-
-
-class DevicesSpec(Strict):
-    camera: str | None = Field(None, pattern=r"^/dev/[A-Za-z0-9/_-]+$")
-    audio: str | None = Field(None, pattern=r"^[A-Za-z0-9:,_.-]+$")
-    serial: SerialSpec | None = None
 
 
 class EdgeSpec(Strict):
@@ -41,7 +29,7 @@ class EdgeSpec(Strict):
     std: float = Field(1.0, gt=0)
     confidence_threshold: float = Field(0.5, ge=0, le=1)
     confirm_frames: int = Field(1, ge=1, le=100)
-    devices: DevicesSpec = DevicesSpec()
+    devices: Devices = Devices()  # the app's own model: group data and the app agree by construction
     restart_limit: int = Field(5, ge=1, le=100)  # restarts allowed per minute before systemd gives up
 
     @property

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from fleetops.roles.spec import PASSWORD_HASH, AbsolutePath, SecretStr, Strict, UnixName
+from fleetops.roles.spec import PASSWORD_HASH, AbsolutePath, CertificatePair, SecretStr, Strict, UnixName
 from fleetops.secrets import Secret
 
 OptionName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{2,40}$")]
@@ -36,24 +36,12 @@ class FtpUser(Strict):
         return self.home or f"/srv/ftp/{self.name}"
 
 
-class FtpTls(Strict):
+class FtpTls(CertificatePair):
     """FTPS (explicit TLS). Without ``cert``/``key`` a self-signed pair is generated on the host."""
 
     enabled: bool = False
     required: bool = True  # refuse plain-text logins and data when TLS is enabled
-    cert: str | None = Field(None, description="PEM certificate (chain) to install")
-    key: SecretStr | None = Field(None, description="PEM private key to install (a secret)")
     common_name: HostName | None = None  # default: the host's inventory name
-
-    @model_validator(mode="after")
-    def _pair(self) -> "FtpTls":
-        if (self.cert is None) != (self.key is None):
-            raise ValueError("give both cert and key, or neither (a self-signed pair is generated)")
-        if self.cert is not None and "BEGIN CERTIFICATE" not in self.cert:
-            raise ValueError("cert: not a PEM certificate")
-        if self.key is not None and "PRIVATE KEY" not in self.key.reveal():
-            raise ValueError("key: not a PEM private key")
-        return self
 
 
 class FtpSpec(Strict):

@@ -93,10 +93,10 @@ def _account(user: DbUserSpec) -> str:
     return f"{sql_string(user.name)}@{sql_string(user.host)}"
 
 
-def users(spec: MysqlSpec, extra: list[DbUserSpec] | None = None) -> None:
+def users(spec: MysqlSpec) -> None:
     """Accounts (created, password converged by digest, removed) and their grants."""
     accounts = host.get_fact(MysqlAccounts)
-    for user in [*spec.users, *(extra or [])]:
+    for user in spec.users:
         account = _account(user)
         existing = accounts.get((user.name, user.host))
         if not user.present:
@@ -104,15 +104,23 @@ def users(spec: MysqlSpec, extra: list[DbUserSpec] | None = None) -> None:
                 mysql_statements(name=f"Remove database user {user.name}@{user.host}",
                                  label="user", statements=[f"DROP USER {account}"])
             continue
-        password = sql_string(user.password.reveal())
-        if existing is None:
-            mysql_statements(name=f"Database user {user.name}@{user.host}", label="user",
-                             statements=[f"CREATE USER {account} IDENTIFIED BY {password}"])
-        elif existing["auth_sha256"] != auth_digest(user.password) or \
-                existing["plugin"] != "mysql_native_password":
-            mysql_statements(name=f"Password of database user {user.name}@{user.host}",
-                             label="user", statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
+        _account_password(user, existing, label="user",
+                          create_name=f"Database user {user.name}@{user.host}",
+                          alter_name=f"Password of database user {user.name}@{user.host}")
         _grants(user, account, created=existing is None)
+
+
+def _account_password(user: DbUserSpec, existing: dict | None, *, label: str, create_name: str,
+                      alter_name: str, grants_on_create: tuple[str, ...] = ()) -> None:
+    """Create the account, or change its password when the stored hash's digest differs."""
+    account, password = _account(user), sql_string(user.password.reveal())
+    if existing is None:
+        mysql_statements(name=create_name, label=label, statements=[
+            f"CREATE USER {account} IDENTIFIED BY {password}", *grants_on_create])
+    elif existing["auth_sha256"] != auth_digest(user.password) or \
+            existing["plugin"] != "mysql_native_password":
+        mysql_statements(name=alter_name, label=label,
+                         statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
 
 
 def _grants(user: DbUserSpec, account: str, created: bool) -> None:
@@ -131,17 +139,10 @@ def _grants(user: DbUserSpec, account: str, created: bool) -> None:
 def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:
     """The backup account, its 0600 option file, the script, and a systemd service + timer."""
     backup_user = DbUserSpec(name="fleetops_backup", host="localhost", password=policy.password)
-    accounts = host.get_fact(MysqlAccounts)
-    account = _account(backup_user)
-    existing = accounts.get(("fleetops_backup", "localhost"))
-    password = sql_string(policy.password.reveal())
-    if existing is None:
-        mysql_statements(name="Backup account", label="backup-user", statements=[
-            f"CREATE USER {account} IDENTIFIED BY {password}",
-            f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {account}"])
-    elif existing["auth_sha256"] != auth_digest(policy.password):
-        mysql_statements(name="Password of the backup account", label="backup-user",
-                         statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
+    _account_password(backup_user, host.get_fact(MysqlAccounts).get(("fleetops_backup", "localhost")),
+                      label="backup-user", create_name="Backup account",
+                      alter_name="Password of the backup account",
+                      grants_on_create=(f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {_account(backup_user)}",))
     files.directory(name="fleetops settings directory", path="/etc/fleetops", mode="700")
     managed_file(name="Backup account option file", path=BACKUP_OPTIONS, mode="600",
                  content=render("mysql/backup-client.cnf.j2", password=policy.password.reveal()),

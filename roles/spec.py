@@ -11,7 +11,8 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator,
+                      model_validator)
 
 from fleetops.secrets import Secret
 
@@ -31,6 +32,24 @@ SecretStr = Annotated[Secret, BeforeValidator(_to_secret)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+class CertificatePair(Strict):
+    """A PEM certificate and its private key (a secret), both or neither; neither means the role
+    generates a self-signed pair on the host. Shared by every role that serves TLS."""
+
+    cert: str | None = Field(None, description="PEM certificate (chain) to install")
+    key: SecretStr | None = Field(None, description="PEM private key to install (a secret)")
+
+    @model_validator(mode="after")
+    def _pair(self) -> "CertificatePair":
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("give both cert and key, or neither (a self-signed pair is generated)")
+        if self.cert is not None and "BEGIN CERTIFICATE" not in self.cert:
+            raise ValueError("cert: not a PEM certificate")
+        if self.key is not None and "PRIVATE KEY" not in self.key.reveal():
+            raise ValueError("key: not a PEM private key")
+        return self
 
 
 class GroupSpec(Strict):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from fleetops.roles.spec import AbsolutePath, SecretStr, Strict, UnixName
+from fleetops.roles.spec import AbsolutePath, CertificatePair, Strict, UnixName
 
 SiteName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")]
 ServerName = Annotated[str, StringConstraints(pattern=r"^(_|\*?[A-Za-z0-9.-]{1,253}|~\^[^\s;{}'\"]+)$")]
@@ -14,23 +14,11 @@ Upstream = Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.\-\[\
 Directive = Annotated[str, StringConstraints(pattern=r"^[a-z_]+( [^\n{}]*)?;$")]
 
 
-class SiteTls(Strict):
+class SiteTls(CertificatePair):
     """HTTPS for a site. Without ``cert``/``key`` a self-signed pair is generated on the host."""
 
     port: int = Field(443, ge=1, le=65535)
-    cert: str | None = None
-    key: SecretStr | None = None
     redirect_http: bool = False  # plain HTTP answers 301 to https
-
-    @model_validator(mode="after")
-    def _pair(self) -> "SiteTls":
-        if (self.cert is None) != (self.key is None):
-            raise ValueError("give both cert and key, or neither (a self-signed pair is generated)")
-        if self.cert is not None and "BEGIN CERTIFICATE" not in self.cert:
-            raise ValueError("cert: not a PEM certificate")
-        if self.key is not None and "PRIVATE KEY" not in self.key.reveal():
-            raise ValueError("key: not a PEM private key")
-        return self
 
 
 class Site(Strict):

@@ -101,21 +101,22 @@ class GatewayDeploy:
         code, _, err = self.sh(f"systemctl reset-failed {UNIT} 2>/dev/null; systemctl restart {UNIT}")
         return True, None if code == 0 else err.strip() or "restart failed"
 
-    def gate(self) -> tuple[bool, str | None]:
+    def smoke(self, requests: int, **thresholds: float | None) -> str | None:
+        """Wait for the app to listen, run the inference smoke check; the failure message or None."""
         self.sh(WAIT_UP, timeout=90)  # then the smoke check says ready or why not
-        # correctness decides; the latency limit only catches a model that is unusably slow
-        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=20,
-                          warn=None, crit=GATE_LATENCY_MS)
+        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=requests,
+                          **thresholds)
         outcome = check.judge(check.collect(Target(self.target.name, self.target.hostname), 30))
-        if outcome.status == Status.CRITICAL:
-            return False, f"smoke gate failed: {outcome.message}"
-        return False, None
+        return outcome.message if outcome.status == Status.CRITICAL else None
+
+    def gate(self) -> tuple[bool, str | None]:
+        # correctness decides; the latency limit only catches a model that is unusably slow
+        failure = self.smoke(20, warn=None, crit=GATE_LATENCY_MS)
+        return False, f"smoke gate failed: {failure}" if failure else None
 
     def ready_again(self) -> tuple[bool, str | None]:
-        self.sh(WAIT_UP, timeout=90)
-        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=5)
-        outcome = check.judge(check.collect(Target(self.target.name, self.target.hostname), 30))
-        return False, None if outcome.status != Status.CRITICAL else f"after rollback: {outcome.message}"
+        failure = self.smoke(5)
+        return False, f"after rollback: {failure}" if failure else None
 
     def run(self) -> HostResult:
         started = time.perf_counter()

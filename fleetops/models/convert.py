@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fleetops.errors import InputError
+from fleetops.fileutil import atomic_write_bytes
 from fleetops.models import manifest as manifests
 from fleetops.models.manifest import EVAL_FILE, MODEL_FILE, Golden, Manifest
 
@@ -55,9 +56,7 @@ def convert_sklearn(dataset: str, out_dir: Path, name: str | None = None, versio
     onnx_model = to_onnx(model, train_x[:1], target_opset={"": 15, "ai.onnx.ml": 3},
                          options={id(model): {"zipmap": False}})
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{MODEL_FILE}.tmp"
-    tmp.write_bytes(onnx_model.SerializeToString())
-    tmp.replace(out_dir / MODEL_FILE)
+    atomic_write_bytes(out_dir / MODEL_FILE, onnx_model.SerializeToString())
     np.savez_compressed(out_dir / EVAL_FILE, x=test_x, y=test_y, calibration=train_x[:200])
 
     predicted = model.predict(test_x)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetops.errors import InputError
+from fleetops.fileutil import atomic_write_text
 from fleetops.validation import describe_validation_error
 
 MODEL_FILE, MANIFEST_FILE, EVAL_FILE = "model.onnx", "manifest.json", "eval.npz"
@@ -88,7 +89,7 @@ def describe(model_path: Path) -> dict:
 
 def write(directory: Path, manifest: Manifest) -> Path:
     path = directory / MANIFEST_FILE
-    path.write_text(manifest.model_dump_json(indent=2) + "\n")
+    atomic_write_text(path, manifest.model_dump_json(indent=2) + "\n")
     return path
 
 

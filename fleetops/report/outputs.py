@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
+from fleetops.fileutil import atomic_write_text
 from fleetops.render import render
 
 COLUMNS = ["host", "reachable", "cpu_pct", "mem_pct", "disk_pct", "net_rx_bps", "net_tx_bps", "gpu",
@@ -42,18 +42,12 @@ def to_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_csv(report: dict, path: Path) -> None:
-    _atomic(path, to_csv(report))
+    atomic_write_text(path, to_csv(report))
 
 
 def write_json(report: dict, path: Path) -> None:
-    _atomic(path, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(path, json.dumps(report, indent=2) + "\n")
 
 
 def write_html(report: dict, path: Path) -> None:
@@ -61,5 +55,5 @@ def write_html(report: dict, path: Path) -> None:
     bars = [{"host": row["host"], "cpu": row["cpu_pct"] or 0, "mem": row["mem_pct"] or 0} for row in table
             if row["reachable"] and not row["error"]]
     gateways = [{"host": host["host"], **host["inference"]} for host in report["hosts"] if host.get("inference")]
-    _atomic(path, render("reports/performance.html.j2", report=report, rows=table, columns=COLUMNS,
+    atomic_write_text(path, render("reports/performance.html.j2", report=report, rows=table, columns=COLUMNS,
                          bars=bars, gateways=gateways))

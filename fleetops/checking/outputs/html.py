@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from fleetops.checking.engine import CheckRun
 from fleetops.checks.result import Status
+from fleetops.fileutil import atomic_write_text
 from fleetops.render import render
 
 
@@ -40,6 +40,4 @@ def render_html(run: CheckRun) -> str:
 
 
 def write(run: CheckRun, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_html(run))
-    os.replace(tmp, path)
+    atomic_write_text(path, render_html(run))

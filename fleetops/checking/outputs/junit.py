@@ -6,13 +6,13 @@ CRITICAL and WARNING become ``<failure>`` (with the status as its type) and UNKN
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
 from fleetops.checking.engine import CheckRun
 from fleetops.checks.result import Status
+from fleetops.fileutil import atomic_write_bytes
 
 
 def to_xml(run: CheckRun) -> ET.ElementTree:
@@ -52,6 +52,4 @@ def to_xml(run: CheckRun) -> ET.ElementTree:
 
 
 def write(run: CheckRun, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    to_xml(run).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, ET.tostring(to_xml(run).getroot(), encoding="utf-8", xml_declaration=True))
