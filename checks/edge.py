@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from fleetops.checks.base import Check, Outcome, Target, failed
+from fleetops.edge.inference import payload_of
 
 
 class Inference(Check):
@@ -57,7 +58,7 @@ class Inference(Check):
             status, manifest = call("GET", "/model")
             problems = []
             for index, golden in enumerate(manifest.get("golden", [])):
-                status, answer = call("POST", "/infer", {"input": golden["input"]})
+                status, answer = call("POST", "/infer", payload_of(golden))
                 if status != 200:
                     problems.append(f"golden {index}: HTTP {status} {answer.get('error', '')}"[:200])
                 elif answer["label"] != golden["label"]:
@@ -67,7 +68,7 @@ class Inference(Check):
                                     f"< {golden['min_score']}")
             if not manifest.get("golden"):
                 problems.append("the model has no golden inputs")
-            sample = {"input": manifest["golden"][0]["input"]} if manifest.get("golden") else None
+            sample = payload_of(manifest["golden"][0]) if manifest.get("golden") else None
             timings = []
             if sample and not problems:
                 for _ in range(self.warmup):

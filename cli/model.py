@@ -14,36 +14,66 @@ def model() -> None:
     """Build ONNX model directories (model.onnx + manifest.json + eval.npz) for edge gateways.
 
     \b
-    fleetops model convert --dataset digits --out models/digits
+    fleetops model list
+    fleetops model convert --model digits --out models/digits
     fleetops model quantize models/digits --gate 0.99
     fleetops model inspect models/digits --json
     """
 
 
+MODELS = ("iris", "digits", "ops-text", "orientation", "face", "vad")  # fleetops.models.zoo.CATALOGUE
+
+
+@model.command(name="list")
+@output_options
+def list_(verbose, quiet, as_json) -> None:
+    """The models `fleetops model convert` builds (all offline, from pinned packages)."""
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models.zoo import CATALOGUE
+
+    rows = [{"model": name, "task": entry.task, "source": entry.source} for name, entry in CATALOGUE.items()]
+    if as_json:
+        print_json(rows)
+    elif not quiet:
+        print_table("bundled models", ["model", "task", "source"], [tuple(row.values()) for row in rows])
+
+
 @model.command()
-@click.option("--from", "source", type=click.Choice(["sklearn"]), default="sklearn", show_default=True,
-              help="Where the model comes from (TFLite and PyTorch are not wired in yet).")
-@click.option("--dataset", type=click.Choice(["iris", "digits"]), required=True,
-              help="scikit-learn toy dataset to train on (bundled, no download).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Model directory.")
-@click.option("--name", default=None, help="Model name in the manifest.")
+@click.option("--model", "--dataset", "names", type=click.Choice(MODELS), multiple=True,
+              help="Catalogue model to build (repeatable; see `fleetops model list`).")
+@click.option("--all", "build_all", is_flag=True, help="Build every catalogue model into OUT/<model>.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Model directory (with --all or several --model: the parent directory).")
+@click.option("--name", default=None, help="Model name in the manifest (one model only).")
 @click.option("--version", "version", default="1", show_default=True)
 @output_options
-def convert(source, dataset, out_dir, name, version, verbose, quiet, as_json) -> None:
-    """Train reproducibly, convert to ONNX, write the manifest with golden inputs."""
-    from fleetops.cli.render import print_json, print_table
-    from fleetops.models.convert import convert_sklearn
+def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -> None:
+    """Build ONNX model directories reproducibly: train or fetch, convert, write manifest and goldens.
 
-    manifest = convert_sklearn(dataset, out_dir, name=name, version=version)
-    data = manifest.model_dump()
+    \b
+    fleetops model convert --model digits --out models/digits
+    fleetops model convert --all --out models
+    """
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.errors import InputError
+    from fleetops.models.zoo import build
+
+    chosen = list(MODELS) if build_all else list(dict.fromkeys(names))
+    if not chosen:
+        raise InputError("name a model with --model (see `fleetops model list`) or use --all")
+    if name and len(chosen) > 1:
+        raise InputError("--name applies to one model only")
+    several = build_all or len(chosen) > 1
+    manifests = [build(item, out_dir / item if several else out_dir, name=name, version=version)
+                 for item in chosen]
     if as_json:
-        print_json(data)
+        data = [m.model_dump(exclude_none=True, exclude={"golden"}) | {"golden": len(m.golden)} for m in manifests]
+        print_json(data if several else data[0])
     elif not quiet:
-        print_table(f"model {manifest.name} v{manifest.version}", ["key", "value"], [
-            ("directory", str(out_dir)), ("sha256", manifest.sha256), ("size", f"{manifest.size_bytes} B"),
-            ("opset", manifest.opset), ("inputs", ", ".join(f"{t.name}{t.shape}" for t in manifest.inputs)),
-            ("labels", ", ".join(manifest.labels)), ("golden inputs", len(manifest.golden)),
-            ("sklearn accuracy", manifest.source["sklearn_accuracy"])])
+        print_table("models built", ["model", "directory", "size", "opset", "input", "labels", "golden"], [
+            (m.name, str(out_dir / item if several else out_dir), f"{m.size_bytes / 1e3:.1f} kB", m.opset,
+             m.interface.input.kind, ", ".join(m.labels)[:40], len(m.golden))
+            for item, m in zip(chosen, manifests)])
 
 
 @model.command()
@@ -86,19 +116,22 @@ def inspect(model_dir, verbose, quiet, as_json) -> None:
 
     from fleetops.cli.render import print_json, print_table
     from fleetops.models import manifest as manifests
-    from fleetops.models import runtime
     from fleetops.models.manifest import MODEL_FILE
-    from fleetops.models.quantize import golden_ok
+    from fleetops.models.quantize import golden_problems
 
     manifest = manifests.load(model_dir)
-    passed = golden_ok(runtime.session(model_dir / MODEL_FILE), manifest)
+    problems = golden_problems(model_dir / MODEL_FILE, manifest)
+    passed = not problems
     if as_json:
-        print_json({**manifest.model_dump(), "golden_ok": passed})
+        summary = manifest.model_dump(exclude_none=True, exclude={"golden"})
+        print_json({**summary, "golden": len(manifest.golden), "golden_ok": passed, "problems": problems})
     else:
         print_table(f"model {manifest.name} v{manifest.version}", ["key", "value"], [
             ("sha256", f"{manifest.sha256} (matches)"), ("opset", manifest.opset),
             ("quantization", manifest.quantization.get("kept", "none")),
-            ("golden inputs", "ok" if passed else "FAILED")])
+            ("interface", f"{manifest.interface.input.kind} -> {manifest.interface.output.kind}"),
+            ("labels", ", ".join(manifest.labels[:10]) + (" …" if len(manifest.labels) > 10 else "")),
+            ("golden inputs", f"{len(manifest.golden)} ok" if passed else "FAILED: " + "; ".join(problems[:3]))])
     if not passed:
         sys.exit(1)
 

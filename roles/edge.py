@@ -72,7 +72,8 @@ def edge_app() -> None:
                              path=f"{ROOT}/models/current", target=model_dir)
     config = managed_file(
         name="App configuration", path=CONFIG,
-        content=render("edge/config.json.j2", edge=spec, model_path=f"{ROOT}/models/current"),
+        content=render("edge/config.json.j2", edge=spec, gateway_name=host.name,
+                       model_path=f"{ROOT}/models/current"),
         validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
     switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
     unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,

@@ -18,17 +18,21 @@ class EdgeSpec(Strict):
     present: bool = True
     model_dir: str
     port: int = Field(8500, ge=1, le=65535)
-    server_api: str | None = Field(None, pattern=r"^https?://[^\s'\"]+$")
+    server_api: str | None = Field(None, pattern=r"^https?://[^\s'\"]+$")  # the platform receiver
+    heartbeat_interval: float = Field(10.0, ge=0.5, le=3600)
     threads: int = Field(1, ge=1, le=64)
-    input_kind: Literal["tabular", "image", "audio"] = "tabular"
-    image_size: list[int] = Field(default_factory=list)
-    channels: int = Field(1, ge=1, le=4)
+    # what this gateway's devices deliver; when set, a model declaring other input is refused
+    input_kind: Literal["tabular", "image", "audio", "text"] | None = None
+    image_size: list[int] | None = Field(None, min_length=2, max_length=2)
+    channels: int | None = Field(None, ge=1, le=4)
     sample_rate: int | None = Field(None, ge=8000, le=192000)
-    scale: float = 1.0
-    mean: float = 0.0
-    std: float = Field(1.0, gt=0)
+    # preprocessing overrides (default: the model's own normalisation from its manifest)
+    scale: float | None = None
+    mean: list[float] | None = None
+    std: list[float] | None = None
     confidence_threshold: float = Field(0.5, ge=0, le=1)
     confirm_frames: int = Field(1, ge=1, le=100)
+    event_labels: list[str] | None = None  # labels that count as detections (default: all)
     devices: Devices = Devices()  # the app's own model: group data and the app agree by construction
     restart_limit: int = Field(5, ge=1, le=100)  # restarts allowed per minute before systemd gives up
 

@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-# chromium renders the HTML reports in tests (headless screenshots).
-PACKAGES=(systemd-container debootstrap iptables iproute2 zstd openssh-client procps chromium fonts-dejavu-core)
+# chromium renders the HTML reports in tests (headless screenshots); espeak-ng speaks the
+# speech model's golden inputs (fleetops model convert --model vad).
+PACKAGES=(systemd-container debootstrap iptables iproute2 zstd openssh-client procps chromium fonts-dejavu-core
+  espeak-ng)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -1,16 +1,20 @@
 """fleetops edge inference app: serves one ONNX model over HTTP on an AI edge gateway.
 
-Runs standalone on the gateway (its own venv from the offline bundle; it imports nothing from
-fleetops). Endpoints:
+Runs standalone on the gateway (its own venv from the offline bundle, next to ``inference.py``
+and ``reporter.py``; it imports nothing else from fleetops). Endpoints:
 
 * ``GET /health``  the process is alive
-* ``GET /ready``   the model is loaded AND a warm-up inference on its first golden input succeeded
+* ``GET /ready``   the model is loaded AND a warm-up on every golden input answered as recorded
 * ``GET /model``   the model's manifest (name, version, sha256, labels, golden inputs)
-* ``POST /infer``  ``{"input": [[...features...]]}`` -> label, confidence, latency
+* ``POST /infer``  ``{"input": [[...]]}``, ``{"data": "<base64>"}`` or ``{"text": "..."}`` (see
+  ``inference.py``) -> label, confidence, latency
 * ``GET /metrics`` Prometheus metrics
 
 Every inference is logged as one JSON line (time, model version, latency, top label, confidence)
-to ``log_path``. ``--check-config`` validates a config file and exits (used before it is installed).
+to ``log_path``. A label confirmed ``confirm_frames`` times in a row at or above
+``confidence_threshold`` is a detection event; events and a heartbeat every
+``heartbeat_interval`` seconds go to ``server_api`` (the platform receiver), see ``reporter.py``.
+``--check-config`` validates a config file and exits (used before it is installed).
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+try:  # inside fleetops (controller, tests) ...
+    from fleetops.edge.inference import InputSpec, Preprocess, Runner
+except ImportError:  # ... or standalone on a gateway, next to inference.py in the release
+    from inference import InputSpec, Preprocess, Runner  # type: ignore[no-redef]
+try:
+    from fleetops.edge.reporter import Reporter
+except ImportError:
+    from reporter import Reporter  # type: ignore[no-redef]
 
 
 class Serial(BaseModel):
@@ -42,30 +55,40 @@ class Devices(BaseModel):
 
 
 class Config(BaseModel):
-    """The app's configuration (rendered by the edge role from group data)."""
+    """The app's configuration (rendered by the edge role from group data).
+
+    The input parameters (kind, image size, channels, sample rate) describe what this gateway's
+    devices deliver; when set, a model whose interface declares something else is refused.
+    ``scale``/``mean``/``std`` override the model's own normalisation when set.
+    """
 
     model_config = ConfigDict(extra="forbid")
     listen_host: str = "0.0.0.0"
     listen_port: int = Field(8500, ge=1, le=65535)
+    gateway_name: str = Field("gateway", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     server_api: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    heartbeat_interval: float = Field(10.0, ge=0.5, le=3600)
     model_path: str = Field(pattern=r"^/")
     threads: int = Field(1, ge=1, le=64)
-    input_kind: Literal["tabular", "image", "audio"] = "tabular"
-    image_size: list[int] = Field(default_factory=list)
-    channels: int = Field(1, ge=1, le=4)
+    input_kind: Literal["tabular", "image", "audio", "text"] | None = None
+    image_size: list[int] | None = None
+    channels: int | None = Field(None, ge=1, le=4)
     sample_rate: int | None = Field(None, ge=8000, le=192000)
-    scale: float = 1.0
-    mean: float = 0.0
-    std: float = Field(1.0, gt=0)
+    scale: float | None = None
+    mean: list[float] | None = None
+    std: list[float] | None = None
     confidence_threshold: float = Field(0.5, ge=0, le=1)
     confirm_frames: int = Field(1, ge=1, le=100)
+    event_labels: list[str] | None = None  # labels that count as detections (default: every label)
     devices: Devices = Devices()
     log_path: str = Field("/var/log/fleetops-edge/inference.jsonl", pattern=r"^/")
 
     @model_validator(mode="after")
     def _image(self) -> "Config":
-        if self.input_kind == "image" and len(self.image_size) != 2:
-            raise ValueError("image input needs image_size: [height, width]")
+        if self.image_size is not None and len(self.image_size) != 2:
+            raise ValueError("image_size needs [height, width]")
+        if self.std is not None and any(value <= 0 for value in self.std):
+            raise ValueError("std values must be positive")
         return self
 
 
@@ -80,77 +103,101 @@ def load_config(path: str) -> Config:
         raise SystemExit(f"config {path}: {error}") from None
 
 
+def misfit(config: Config, spec: InputSpec) -> str | None:
+    """Why the model's declared input does not fit this gateway's configured input, if it does not."""
+    wanted = []
+    if config.input_kind is not None and config.input_kind != spec.kind:
+        wanted.append(f"{config.input_kind} input (the model takes {spec.kind})")
+    if spec.kind == "image":
+        height, width, channels = spec.shape
+        if config.image_size is not None and config.image_size != [height, width]:
+            wanted.append(f"{config.image_size[0]}x{config.image_size[1]} images (the model takes {height}x{width})")
+        if config.channels is not None and config.channels != channels:
+            wanted.append(f"{config.channels} channel(s) (the model takes {channels})")
+    if spec.kind == "audio" and config.sample_rate is not None and config.sample_rate != spec.sample_rate:
+        wanted.append(f"{config.sample_rate} Hz audio (the model takes {spec.sample_rate} Hz)")
+    if not wanted:
+        return None
+    return "the model does not fit the configured input: gateway configured for " + "; ".join(wanted)
+
+
 class Model:
     """The ONNX session, its manifest, and the readiness that a warm-up proved."""
 
     def __init__(self, config: Config) -> None:
-        import numpy as np
         import onnxruntime as ort
 
-        self.np = np
         directory = Path(config.model_path)
         self.manifest = json.loads((directory / "manifest.json").read_text())
         options = ort.SessionOptions()
         options.intra_op_num_threads = config.threads
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(directory / "model.onnx"), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
-        model_input = self.session.get_inputs()[0]
-        self.input_name = model_input.name
-        self.config = config
-        expected = self.expected_features(config)
-        width = model_input.shape[-1] if model_input.shape else None
-        if expected and isinstance(width, int) and width != expected:
-            raise ValueError(f"model input {model_input.name}{list(model_input.shape)} does not fit the "
-                             f"configured input ({expected} features from {config.input_kind} "
-                             f"{config.image_size or ''} x {config.channels} channel(s))")
+        session = ort.InferenceSession(str(directory / "model.onnx"), sess_options=options,
+                                       providers=["CPUExecutionProvider"])
+        overrides = Preprocess(scale=config.scale, mean=config.mean, std=config.std)
+        self.runner = Runner(session, self.manifest, overrides)
+        if (problem := misfit(config, self.runner.interface.input)):
+            raise ValueError(problem)
         self.ready = False
         self.error = ""
 
-    @staticmethod
-    def expected_features(config: Config) -> int | None:
-        """How many features the configured input makes (images: height x width x channels)."""
-        if config.input_kind == "image" and len(config.image_size) == 2:
-            return config.image_size[0] * config.image_size[1] * config.channels
-        return None
-
-    def run(self, rows: list[list[float]]) -> tuple[str, float, float]:
-        np = self.np
-        features = (np.asarray(rows, dtype=np.float32) * self.config.scale - self.config.mean) / self.config.std
-        started = time.perf_counter_ns()
-        outputs = self.session.run(None, {self.input_name: features.astype(np.float32)})
-        latency_ms = (time.perf_counter_ns() - started) / 1e6
-        index = int(np.asarray(outputs[0]).reshape(-1)[0])
-        scores = np.asarray(outputs[1])[0] if len(outputs) > 1 else None
-        confidence = float(scores[index]) if scores is not None else 1.0
-        return self.manifest["labels"][index], confidence, latency_ms
+    def run(self, payload: dict) -> tuple[str, float, float]:
+        return self.runner.run(payload)
 
     def warm_up(self) -> None:
+        """Ready only when every golden input answers as recorded (label and score)."""
         try:
-            golden = self.manifest["golden"][0]
-            label, _confidence, _ms = self.run(golden["input"])
-            if label != golden["label"]:
-                raise ValueError(f"warm-up answered {label!r}, golden says {golden['label']!r}")
+            problems = self.runner.check_golden()
+            if problems:
+                raise ValueError("warm-up answered wrong: " + "; ".join(problems[:3]))
             self.ready = True
         except Exception as error:  # noqa: BLE001 - any failure means "not ready", with a reason
             self.error = f"{type(error).__name__}: {error}"
             self.ready = False
 
 
-def create_app(config: Config):
+class Detector:
+    """Business rule: a label seen ``confirm_frames`` times in a row at or above the confidence
+    threshold is one detection event (then the streak starts again)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.label, self.streak = config, None, 0
+
+    def observe(self, label: str, confidence: float) -> int | None:
+        """The streak length when this observation confirms a detection, else None."""
+        counts = self.config.event_labels is None or label in self.config.event_labels
+        if not counts or confidence < self.config.confidence_threshold:
+            self.label, self.streak = None, 0
+            return None
+        self.streak = self.streak + 1 if label == self.label else 1
+        self.label = label
+        if self.streak >= self.config.confirm_frames:
+            frames, self.label, self.streak = self.streak, None, 0
+            return frames
+        return None
+
+
+def create_app(config: Config, start_reporter: bool = True):
+    """The ASGI app; with a ``server_api`` it also starts the heartbeat/event reporter."""
     from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+    from prometheus_client import CollectorRegistry
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    inferences = Counter("edge_inferences_total", "Inferences served.", ["label"])
-    failures = Counter("edge_inference_errors_total", "Inferences that failed.")
-    latency = Histogram("edge_inference_latency_seconds", "Model run time.",
+    registry = CollectorRegistry()
+    inferences = Counter("edge_inferences_total", "Inferences served.", ["label"], registry=registry)
+    failures = Counter("edge_inference_errors_total", "Inferences that failed.", registry=registry)
+    detections = Counter("edge_detections_total", "Confirmed detection events.", ["label"], registry=registry)
+    latency = Histogram("edge_inference_latency_seconds", "Model run time.", registry=registry,
                         buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0))
-    ready_gauge = Gauge("edge_ready", "1 when the model is loaded and warmed up.")
-    state: dict = {"model": None, "error": ""}
+    ready_gauge = Gauge("edge_ready", "1 when the model is loaded and warmed up.", registry=registry)
+    heartbeat_gauge = Gauge("edge_last_heartbeat_timestamp_seconds",
+                            "When the server last accepted a heartbeat (0: never).", registry=registry)
+    state: dict = {"model": None, "error": "", "started": time.time(), "served": 0}
     log_lock = threading.Lock()
+    detector = Detector(config)
     Path(config.log_path).parent.mkdir(parents=True, exist_ok=True)
 
     try:
@@ -160,6 +207,21 @@ def create_app(config: Config):
     except Exception as error:  # noqa: BLE001 - the app still serves /health and says why
         state["error"] = f"model not loaded: {type(error).__name__}: {error}"
     ready_gauge.set(1 if state["model"] and state["model"].ready else 0)
+
+    def status() -> dict:
+        model = state["model"]
+        manifest = model.manifest if model is not None else {}
+        return {"model": manifest.get("name"), "version": manifest.get("version"),
+                "sha256": manifest.get("sha256"), "ready": bool(model and model.ready),
+                "reason": None if model and model.ready else state["error"][:300],
+                "uptime_s": round(time.time() - state["started"], 1), "inferences": state["served"]}
+
+    reporter = None
+    if config.server_api:
+        reporter = Reporter(config.server_api, config.gateway_name, config.heartbeat_interval, status)
+        heartbeat_gauge.set_function(lambda: reporter.last_success)
+        if start_reporter:
+            reporter.start()
 
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "alive"})
@@ -183,27 +245,39 @@ def create_app(config: Config):
             return JSONResponse({"error": state["error"]}, status_code=503)
         try:
             body = await request.json()
-            rows = body["input"]
-            label, confidence, ms = model.run(rows)
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            label, confidence, ms = model.run(body)
         except Exception as error:  # noqa: BLE001 - bad input or a failing model: a 4xx/5xx, not a crash
             failures.inc()
-            status = 400 if isinstance(error, (KeyError, ValueError, TypeError)) else 500
-            return JSONResponse({"error": f"{type(error).__name__}: {error}"[:500]}, status_code=status)
+            status_code = 400 if isinstance(error, (KeyError, ValueError, TypeError)) else 500
+            return JSONResponse({"error": f"{type(error).__name__}: {error}"[:500]}, status_code=status_code)
         inferences.labels(label).inc()
         latency.observe(ms / 1000)
+        state["served"] += 1
         record = {"time": time.time(), "model": model.manifest["name"],
                   "model_version": model.manifest["version"], "latency_ms": round(ms, 4),
                   "label": label, "confidence": round(confidence, 4),
                   "below_threshold": confidence < config.confidence_threshold}
+        frames = detector.observe(label, confidence)
+        if frames is not None:
+            record["detection"] = True
+            detections.labels(label).inc()
+            if reporter is not None:
+                reporter.event({"time": record["time"], "label": label, "confidence": record["confidence"],
+                                "frames": frames, "model": record["model"],
+                                "model_version": record["model_version"]})
         with log_lock, open(config.log_path, "a") as handle:
             handle.write(json.dumps(record) + "\n")
         return JSONResponse(record)
 
     async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/health", health), Route("/ready", ready), Route("/model", manifest),
-                             Route("/infer", infer, methods=["POST"]), Route("/metrics", metrics)])
+    app = Starlette(routes=[Route("/health", health), Route("/ready", ready), Route("/model", manifest),
+                            Route("/infer", infer, methods=["POST"]), Route("/metrics", metrics)])
+    app.state.reporter = reporter
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from fleetops.edge.inference import Interface
 from fleetops.errors import InputError
 from fleetops.fileutil import atomic_write_text
 from fleetops.validation import describe_validation_error
@@ -29,13 +30,25 @@ class Tensor(BaseModel):
 
 
 class Golden(BaseModel):
-    """One input the model must keep answering with ``label`` (score at least ``min_score``)."""
+    """One input the model must keep answering with ``label`` (score at least ``min_score``).
+
+    The input is exactly one of ``input`` (numbers), ``data`` (base64 raw samples) or ``text``,
+    as a request to the app would carry it (see :mod:`fleetops.edge.inference`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input: list[list[float]]
+    input: list | None = None
+    data: str | None = None
+    text: str | None = None
     label: str
     min_score: float = Field(0.0, ge=0, le=1)
+    note: str = ""  # what the input is (e.g. "astronaut.png rotated 90°")
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> "Golden":
+        if sum(value is not None for value in (self.input, self.data, self.text)) != 1:
+            raise ValueError("a golden input needs exactly one of input, data, text")
+        return self
 
 
 class Manifest(BaseModel):
@@ -49,7 +62,8 @@ class Manifest(BaseModel):
     opset: int
     inputs: list[Tensor]
     outputs: list[Tensor]
-    labels: list[str]
+    labels: list[str] = Field(min_length=1)
+    interface: Interface = Interface()  # how the app feeds the model and reads its answer
     golden: list[Golden] = Field(min_length=1)
     source: dict = Field(default_factory=dict)
     quantization: dict = Field(default_factory=dict)
@@ -89,7 +103,7 @@ def describe(model_path: Path) -> dict:
 
 def write(directory: Path, manifest: Manifest) -> Path:
     path = directory / MANIFEST_FILE
-    atomic_write_text(path, manifest.model_dump_json(indent=2) + "\n")
+    atomic_write_text(path, manifest.model_dump_json(indent=2, exclude_none=True) + "\n")
     return path
 
 

@@ -23,23 +23,21 @@ from fleetops.models import runtime
 from fleetops.models.manifest import EVAL_FILE, MODEL_FILE, Manifest
 
 
-def golden_ok(sess, manifest: Manifest) -> bool:
-    for golden in manifest.golden:
-        labels, scores = runtime.predict(sess, np.asarray(golden.input, dtype=np.float32))
-        index = int(labels[0])
-        if manifest.labels[index] != golden.label:
-            return False
-        if scores.shape[1] > index and float(scores[0][index]) < golden.min_score:
-            return False
-    return True
+def golden_problems(model_path: Path, manifest: Manifest) -> list[str]:
+    """What the model gets wrong on its golden inputs (empty: all answer as recorded)."""
+    return runtime.runner(model_path, manifest).check_golden()
 
 
-def _calibration_reader(sess_input: str, samples: np.ndarray):
+def golden_ok(model_path: Path, manifest: Manifest) -> bool:
+    return not golden_problems(model_path, manifest)
+
+
+def _calibration_reader(model: runtime.Runner, samples: np.ndarray):
     from onnxruntime.quantization import CalibrationDataReader
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self._items = iter([{sess_input: sample[None, :].astype(np.float32)} for sample in samples])
+            self._items = iter([runtime.feeds(model, sample) for sample in samples])
 
         def get_next(self):
             return next(self._items, None)
@@ -47,7 +45,7 @@ def _calibration_reader(sess_input: str, samples: np.ndarray):
     return Reader()
 
 
-def _variants(source: Path, work: Path, calibration: np.ndarray) -> dict[str, Path | str]:
+def _variants(source: Path, work: Path, calibration: np.ndarray, manifest: Manifest) -> dict[str, Path | str]:
     """Build the INT8 variants; a variant that cannot be built is reported, not fatal."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
@@ -60,8 +58,7 @@ def _variants(source: Path, work: Path, calibration: np.ndarray) -> dict[str, Pa
         variants["int8-dynamic"] = f"{type(error).__name__}: {error}"
     static = work / "static.onnx"
     try:
-        input_name = runtime.session(source).get_inputs()[0].name
-        quantize_static(str(source), str(static), _calibration_reader(input_name, calibration),
+        quantize_static(str(source), str(static), _calibration_reader(runtime.runner(source, manifest), calibration),
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
         variants["int8-static"] = static
@@ -78,22 +75,30 @@ def quantize(model_dir: Path, gate: float = 0.99) -> dict:
     if manifest.quantization.get("kept") not in (None, "fp32"):
         raise InputError(f"{model_dir}: already quantized ({manifest.quantization['kept']}); "
                          "quantize the fp32 model")
-    evaluation = np.load(model_dir / EVAL_FILE)
+    if not (model_dir / EVAL_FILE).is_file():
+        raise InputError(f"{model_dir}: no {EVAL_FILE} (evaluation and calibration samples) to gate on")
+    evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
     features, expected = evaluation["x"], evaluation["y"]
     with tempfile.TemporaryDirectory(dir=model_dir, prefix=".quantize-") as tmp:
         work = Path(tmp)
         source = work / "fp32.onnx"
         shutil.copy(model_dir / MODEL_FILE, source)
         report: dict[str, dict] = {}
-        for variant, path in _variants(source, work, evaluation["calibration"]).items():
+        for variant, path in _variants(source, work, evaluation["calibration"], manifest).items():
             if isinstance(path, str):
                 report[variant] = {"built": False, "error": path[:300], "passed": False}
                 continue
-            sess = runtime.session(path)
-            report[variant] = {"built": True, "size_bytes": path.stat().st_size,
-                               "accuracy": round(runtime.accuracy(sess, features, expected), 4),
-                               "latency_ms": runtime.latency_ms(sess, features),
-                               "golden_ok": golden_ok(sess, manifest)}
+            try:
+                model = runtime.runner(path, manifest)
+                report[variant] = {"built": True, "size_bytes": path.stat().st_size,
+                                   "accuracy": round(runtime.accuracy(model, features, expected), 4),
+                                   "latency_ms": runtime.latency_ms(model, features),
+                                   "golden_ok": not model.check_golden()}
+            except Exception as error:  # noqa: BLE001 - a variant that cannot run is reported, not fatal
+                report[variant] = {"built": False, "error": f"{type(error).__name__}: {error}"[:300],
+                                   "passed": False}
+        if not report["fp32"]["built"]:
+            raise InputError(f"{model_dir}: the fp32 model does not run: {report['fp32']['error']}")
         baseline = report["fp32"]["accuracy"]
         for variant, row in report.items():
             if row["built"]:

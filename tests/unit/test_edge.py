@@ -19,7 +19,7 @@ def test_template_renders_a_config_the_app_accepts(tmp_path):
         "model_dir": "models/digits", "input_kind": "image", "image_size": [8, 8],
         "devices": {"camera": "/dev/video0", "serial": {"port": "/dev/ttyUSB0", "baud": 115200, "parity": "E"}},
     }}).edge
-    text = render("edge/config.json.j2", edge=spec, model_path="/opt/fleetops-edge/models/x")
+    text = render("edge/config.json.j2", edge=spec, gateway_name="gw1", model_path="/opt/fleetops-edge/models/x")
     config = app.Config.model_validate(json.loads(text))
     assert config.devices.serial.parity == "E" and config.image_size == [8, 8]
     path = tmp_path / "config.json"
@@ -31,7 +31,9 @@ def test_template_renders_a_config_the_app_accepts(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"listen_port": 70000}, "listen_port"),
-    ({"input_kind": "image"}, "image_size"),
+    ({"image_size": [8]}, "image_size"),
+    ({"std": [0.5, 0]}, "std"),
+    ({"server_api": "ftp://x"}, "server_api"),
     ({"devices": {"serial": {"port": "/dev/ttyS0", "parity": "X"}}}, "parity"),
     ({"model_path": "relative"}, "model_path"),
 ])
