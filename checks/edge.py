@@ -135,3 +135,65 @@ class Device(Check):
             return failed(f"{raw['path']} is not a character device", value=False)
         access = "rw" if raw["readable"] and raw["writable"] else ("r" if raw["readable"] else "no access")
         return passed(f"{raw['path']} present ({access})", True)
+
+
+class PlatformApi(Check):
+    """``{kind: platform_api}``: the platform receiver at the edge app's ``server_api`` answers
+    ``/health`` from the gateway itself (the path its heartbeats take). Value: round trip in ms."""
+
+    kind: Literal["platform_api"]
+    timeout: float = Field(5.0, gt=0, le=60)
+    unit: ClassVar[str] = "ms"
+    default_warn: ClassVar[float | None] = 500.0
+    default_crit: ClassVar[float | None] = 3000.0
+
+    def default_name(self) -> str:
+        return "platform:api"
+
+    def probe(self) -> dict:
+        return {"op": "platform", "args": {"timeout": self.timeout}}
+
+    def judge(self, raw: dict) -> Outcome:
+        from fleetops.checks.base import probe_error
+
+        if (error := probe_error(raw)):
+            return error
+        if not raw["configured"]:
+            return failed(raw.get("error_text") or "the edge app has no server_api configured")
+        if raw.get("reach_error"):
+            return failed(f"{raw['url']} unreachable: {raw['reach_error']}"[:300])
+        return self.measured(raw["seconds"] * 1000, f"{raw['url']}/health answered", "{:.0f}")
+
+
+class Heartbeat(Check):
+    """``{kind: heartbeat, warn: 30, crit: 120}``: how long ago the platform receiver stored this
+    gateway's last heartbeat (asked from the gateway, at its ``server_api``). Value: age in s."""
+
+    kind: Literal["heartbeat"]
+    timeout: float = Field(5.0, gt=0, le=60)
+    unit: ClassVar[str] = "s"
+    default_warn: ClassVar[float | None] = 30.0
+    default_crit: ClassVar[float | None] = 120.0
+
+    def default_name(self) -> str:
+        return "platform:heartbeat"
+
+    def probe(self) -> dict:
+        return {"op": "platform", "args": {"timeout": self.timeout, "heartbeat": True}}
+
+    def judge(self, raw: dict) -> Outcome:
+        from fleetops.checks.base import probe_error
+
+        if (error := probe_error(raw)):
+            return error
+        if not raw["configured"]:
+            return failed(raw.get("error_text") or "the edge app has no server_api configured")
+        if raw.get("reach_error"):
+            return failed(f"{raw['url']} unreachable: {raw['reach_error']}"[:300])
+        if raw.get("record_error"):
+            return failed(f"gateway {raw['gateway']!r} not known to the platform: {raw['record_error']}"[:300])
+        age = raw["record"].get("heartbeat_age_s")
+        if age is None:
+            return failed(f"no heartbeat from {raw['gateway']} stored yet")
+        ready = raw["record"].get("ready")
+        return self.measured(age, f"last heartbeat (gateway {'ready' if ready else 'NOT ready'}) age", "{:.1f}")

@@ -380,6 +380,40 @@ def probe_device(args):
             "readable": os.access(path, os.R_OK), "writable": os.access(path, os.W_OK), "source": source}
 
 
+def probe_platform(args):
+    """The platform receiver as this gateway's edge app sees it: from its config's server_api,
+    ``/health`` (reachable?) and, with ``heartbeat``, this gateway's record (last heartbeat age)."""
+    import json
+    import urllib.request
+
+    source = args.get("config_file", "/etc/fleetops-edge/config.json")
+    try:
+        with open(source) as handle:
+            config = json.load(handle)
+    except (OSError, ValueError) as error:
+        return {"configured": False, "error_text": "cannot read %s: %s" % (source, error)}
+    base = (config.get("server_api") or "").rstrip("/")
+    if not base:
+        return {"configured": False, "source": source}
+    result = {"configured": True, "url": base, "gateway": config.get("gateway_name")}
+    started = time.time()
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=args.get("timeout", 5)) as response:
+            result["status"] = response.status
+    except Exception as error:  # unreachable, refused, HTTP error: all mean "not reachable"
+        result["reach_error"] = "%s: %s" % (type(error).__name__, error)
+        return result
+    result["seconds"] = time.time() - started
+    if args.get("heartbeat"):
+        try:
+            url = "%s/api/gateways/%s" % (base, result["gateway"])
+            with urllib.request.urlopen(url, timeout=args.get("timeout", 5)) as response:
+                result["record"] = json.loads(response.read().decode())
+        except Exception as error:
+            result["record_error"] = "%s: %s" % (type(error).__name__, error)
+    return result
+
+
 def _cpu_times():
     with open("/proc/stat") as handle:
         fields = [int(value) for value in handle.readline().split()[1:]]
@@ -467,7 +501,7 @@ PROBES = {
     "listening": probe_listening, "file": probe_file, "package": probe_package,
     "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
     "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups, "device": probe_device,
-    "sample": probe_sample, "inference_log": probe_inference_log,
+    "sample": probe_sample, "inference_log": probe_inference_log, "platform": probe_platform,
 }
 
 

@@ -9,7 +9,7 @@ from pydantic import Field, TypeAdapter
 from fleetops.checks.accounts import Group, User
 from fleetops.checks.command import Command
 from fleetops.checks.database import Backup, Mysql
-from fleetops.checks.edge import Device, Inference
+from fleetops.checks.edge import Device, Heartbeat, Inference, PlatformApi
 from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
@@ -19,7 +19,7 @@ from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Upti
 
 KINDS = (Reachable, Uptime, Load, Memory, Swap, Disk, Inodes, Clock, Service, Process, Port,
          TcpConnect, Http, Tls, Upstream, Dns, File, Package, User, Group, Command, Ftp,
-         Mysql, Backup, Inference, Device)
+         Mysql, Backup, Inference, Device, PlatformApi, Heartbeat)
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
 

@@ -1,4 +1,5 @@
-"""The whole lab in one run: baseline everywhere, then each host's services by group.
+"""The whole lab in one run: baseline everywhere, then each host's services by group
+(the platform receiver before the gateways that report to it).
 
     fleetops deploy deploys/site.py
 """
@@ -9,6 +10,7 @@ from fleetops.roles.baseline import baseline
 from fleetops.roles.edge import edge_app
 from fleetops.roles.ftp import ftp_server
 from fleetops.roles.mysql import mysql_server
+from fleetops.roles.platform import platform_receiver
 from fleetops.roles.web import web_server
 
 baseline()
@@ -16,7 +18,9 @@ if "web" in host.groups:
     web_server()
 if "ftp" in host.groups:
     ftp_server()
-if "db" in host.groups:
+if "db" in host.groups or "platform" in host.groups:
     mysql_server()
+if "platform" in host.groups:
+    platform_receiver()  # after the database it lives in
 if "gateway" in host.groups:
     edge_app()

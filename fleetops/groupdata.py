@@ -21,12 +21,13 @@ def role_specs() -> list[type[BaseModel]]:
     """The data models of every fleetops role, and the check keys (``checks``, ``check_overrides``)."""
     from fleetops.checks.suite import CheckData
     from fleetops.roles.edge_spec import EdgeData
+    from fleetops.roles.platform_spec import PlatformData
     from fleetops.roles.ftp_spec import FtpData
     from fleetops.roles.mysql_spec import MysqlData
     from fleetops.roles.spec import BaselineData
     from fleetops.roles.web_spec import WebData
 
-    return [BaselineData, FtpData, WebData, MysqlData, EdgeData, CheckData]
+    return [BaselineData, FtpData, WebData, MysqlData, EdgeData, PlatformData, CheckData]
 
 
 def known_keys() -> set[str]:

@@ -11,11 +11,13 @@ does not become ready fails the deploy.
 
 from __future__ import annotations
 
-from pyinfra import host
+from pyinfra import host, inventory
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
 from fleetops.edge.bundle import build_bundle, bundle_key
+from fleetops.errors import InputError
+from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
 from fleetops.operations.conditions import any_changed
 from fleetops.operations.edge import atomic_link, bundle_release
@@ -24,6 +26,7 @@ from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.edge_spec import EdgeData, EdgeSpec
 from fleetops.roles.packages import install
+from fleetops.roles.platform_spec import PlatformData
 
 ROOT = "/opt/fleetops-edge"
 CONFIG = "/etc/fleetops-edge/config.json"
@@ -72,7 +75,7 @@ def edge_app() -> None:
                              path=f"{ROOT}/models/current", target=model_dir)
     config = managed_file(
         name="App configuration", path=CONFIG,
-        content=render("edge/config.json.j2", edge=spec, gateway_name=host.name,
+        content=render("edge/config.json.j2", edge=spec, gateway_name=host.name, server_api=server_api(spec),
                        model_path=f"{ROOT}/models/current"),
         validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
     switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
@@ -87,6 +90,22 @@ def edge_app() -> None:
     systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
     server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
                  _if=changed)
+
+
+def server_api(spec: EdgeSpec) -> str | None:
+    """The receiver's URL: ``server_api`` as declared, or built from ``platform_host``'s inventory
+    address and its platform role's port."""
+    if spec.server_api or not spec.platform_host:
+        return spec.server_api
+    target = inventory.get_host(spec.platform_host, None)
+    if target is None:
+        raise InputError(f"host {host.name}: edge.platform_host: no host {spec.platform_host!r} in the inventory")
+    receiver = PlatformData.model_validate(host_data(target)).platform
+    if receiver is None or not receiver.present:
+        raise InputError(f"host {host.name}: edge.platform_host: {spec.platform_host} runs no platform "
+                         "receiver (group data key platform)")
+    address = target.data.get("ssh_hostname") or target.name
+    return f"http://{address}:{receiver.port}"
 
 
 def _uninstall() -> None:

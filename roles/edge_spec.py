@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleetops.edge.app import Devices
 from fleetops.roles.spec import Strict
@@ -19,6 +19,7 @@ class EdgeSpec(Strict):
     model_dir: str
     port: int = Field(8500, ge=1, le=65535)
     server_api: str | None = Field(None, pattern=r"^https?://[^\s'\"]+$")  # the platform receiver
+    platform_host: str | None = None  # or: the inventory host running it (its address and port are used)
     heartbeat_interval: float = Field(10.0, ge=0.5, le=3600)
     threads: int = Field(1, ge=1, le=64)
     # what this gateway's devices deliver; when set, a model declaring other input is refused
@@ -35,6 +36,12 @@ class EdgeSpec(Strict):
     event_labels: list[str] | None = None  # labels that count as detections (default: all)
     devices: Devices = Devices()  # the app's own model: group data and the app agree by construction
     restart_limit: int = Field(5, ge=1, le=100)  # restarts allowed per minute before systemd gives up
+
+    @model_validator(mode="after")
+    def _one_server(self) -> "EdgeSpec":
+        if self.server_api and self.platform_host:
+            raise ValueError("set server_api or platform_host, not both")
+        return self
 
     @property
     def model_path(self) -> Path:

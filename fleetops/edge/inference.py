@@ -124,6 +124,7 @@ class Runner:
         if self.input_name not in inputs:
             raise ValueError(f"the model has no input {self.input_name!r}")
         self.input_shape = inputs[self.input_name].shape
+        self._check_shape()
         self.constants = {name: np.full(c.shape, c.fill, dtype=c.dtype)
                           for name, c in self.interface.constants.items()}
         missing = set(inputs) - {self.input_name} - set(self.constants)
@@ -131,6 +132,23 @@ class Runner:
             raise ValueError(f"model inputs not fed by the interface: {', '.join(sorted(missing))}")
         names = [item.name for item in session.get_outputs()]
         self.output_index = names.index(self.interface.output.name) if self.interface.output.name else 0
+
+    def _check_shape(self) -> None:
+        """Refuse a model whose input tensor cannot take what its interface declares."""
+        spec = self.interface.input
+        if spec.kind == "image":
+            height, width, channels = spec.shape
+            want = {"flat": [height * width * channels], "NCHW": [channels, height, width],
+                    "NHWC": [height, width, channels]}[spec.layout]
+            declared = f"{height}x{width}x{channels} image, {spec.layout}"
+        elif spec.kind == "audio" and spec.frame:
+            want, declared = [spec.frame + spec.context], f"audio windows of {spec.frame + spec.context} samples"
+        else:
+            return
+        got = [dim if isinstance(dim, int) else None for dim in list(self.input_shape or [])[1:]]
+        if len(got) != len(want) or any(dim is not None and dim != size for dim, size in zip(got, want)):
+            raise ValueError(f"wrong input shape: model input {self.input_name}{list(self.input_shape or [])} "
+                             f"cannot take the declared {declared}")
 
     # -- input -------------------------------------------------------------------------------
     def decode(self, payload: dict):

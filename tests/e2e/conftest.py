@@ -81,3 +81,24 @@ def isolated_runs(tmp_path, monkeypatch):
     """Run records of one test go to their own folder."""
     monkeypatch.setenv("FLEETOPS_RUNS_DIR", str(tmp_path / "runs"))
     return tmp_path / "runs"
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    """The digits model the gateways' group data declares (made once per session)."""
+    from tests.e2e.helpers import fleetops
+
+    directory = tmp_path_factory.mktemp("models") / "digits"
+    proc = fleetops("model", "convert", "--model", "digits", "--out", str(directory), "-q")
+    assert proc.returncode == 0, proc.stderr
+    os.environ["FLEETOPS_E2E_MODEL_DIR"] = str(directory)
+    yield directory
+    os.environ.pop("FLEETOPS_E2E_MODEL_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def edge(converged, deploy, model_dir):
+    """The edge app converged on both gateways (e2e1, e2e3): its run record."""
+    code, record, err = deploy(REPO / "deploys/edge.py")
+    assert code == 0, err[-3000:]
+    return record

@@ -1,4 +1,4 @@
-"""The edge app on a real gateway (e2e1, group `gateway`): offline install, smoke, rollback.
+"""The edge app on real gateways (e2e1, e2e3, group `gateway`): offline install, smoke, rollback.
 
 The model is made by `fleetops model convert` in this session; the app and its wheels travel as
 one offline bundle and are installed with `pip --no-index` on the gateway.
@@ -7,7 +7,6 @@ one offline bundle and are installed with `pip --no-index` on the gateway.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 
@@ -20,23 +19,6 @@ from tests.e2e.helpers import fleetops, inventory_with, run
 pytestmark = pytest.mark.lab
 EDGE = REPO / "deploys/edge.py"
 HOST = "e2e1"
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("models") / "digits"
-    proc = fleetops("model", "convert", "--dataset", "digits", "--out", str(directory), "-q")
-    assert proc.returncode == 0, proc.stderr
-    os.environ["FLEETOPS_E2E_MODEL_DIR"] = str(directory)
-    yield directory
-    os.environ.pop("FLEETOPS_E2E_MODEL_DIR", None)
-
-
-@pytest.fixture(scope="module")
-def edge(converged, deploy, model_dir):
-    code, record, err = deploy(EDGE)
-    assert code == 0, err[-3000:]
-    return record
 
 
 def test_installs_from_the_offline_bundle_and_converges(edge, deploy, lab):
@@ -62,7 +44,7 @@ def test_smoke_passes_and_reports_latency(edge, lab, tmp_path, isolated_state):
     results = {r["check"]: r for r in json.loads((tmp_path / "smoke.json").read_text())["results"]}
     assert results["inference"]["status"] == "ok" and results["inference"]["value"] > 0
     assert "5 golden inputs ok" in results["inference"]["message"]
-    assert {suite.name for suite in JUnitXml.fromfile(str(junit))} == {HOST}
+    assert {suite.name for suite in JUnitXml.fromfile(str(junit))} == {"e2e1", "e2e3"}
     code, out, _ = run(lab, HOST, "tail -n 1 /var/log/fleetops-edge/inference.jsonl")
     line = json.loads(out)
     assert set(line) >= {"time", "model_version", "latency_ms", "label", "confidence"}
@@ -133,9 +115,14 @@ def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_d
     served = run(lab, HOST, "readlink /opt/fleetops-edge/models/current")[1].strip()
     assert served.split("/")[-1].startswith("digits-mlp-")
 
-    # wrong input shape for the configured 8x8 image input: an iris model (4 features)
+    # wrong input shape: an iris model (4 features) declared as the 8x8 digits input
     iris = tmp_path / "iris"
-    assert fleetops("model", "convert", "--dataset", "iris", "--out", str(iris), "-q").returncode == 0
+    assert fleetops("model", "convert", "--model", "iris", "--out", str(iris), "-q").returncode == 0
+    digits_manifest = json.loads((model_dir / "manifest.json").read_text())
+    iris_manifest = json.loads((iris / "manifest.json").read_text())
+    iris_manifest.update(interface=digits_manifest["interface"], golden=digits_manifest["golden"],
+                         labels=digits_manifest["labels"])
+    (iris / "manifest.json").write_text(json.dumps(iris_manifest))
     # golden outputs that the model does not produce
     wrong = tmp_path / "wrong"
     shutil.copytree(model_dir, wrong)
@@ -144,7 +131,7 @@ def test_model_deploy_gates_and_rolls_back_bad_models(edge, lab, deploy, model_d
     manifest["version"] = "2-wrong"
     (wrong / "manifest.json").write_text(json.dumps(manifest))
     try:
-        for bad, reason in ((iris, "does not fit the configured input"), (wrong, "warm-up answered")):
+        for bad, reason in ((iris, "wrong input shape"), (wrong, "warm-up answered")):
             code, record = model_deploy(lab, bad)
             host = record["hosts"][HOST]
             assert code == 1 and host["status"] == "failed", host
@@ -181,3 +168,34 @@ def test_report_has_real_numbers_and_renders(edge, lab, tmp_path):
                     "-q")
     assert proc.returncode in (0, 1)  # 1 only if the busy CI machine regressed; either way it ran
     assert fleetops("report", "--window", "forever").returncode == 2
+
+
+@pytest.fixture(scope="module")
+def bundled_models(tmp_path_factory):
+    """Every catalogue model (vision, speech, text, tabular), built the way users build them."""
+    directory = tmp_path_factory.mktemp("bundled")
+    proc = fleetops("model", "convert", "--all", "--out", str(directory), "--json")
+    assert proc.returncode == 0, proc.stderr
+    return {item["name"]: directory / item["name"] for item in json.loads(proc.stdout)}
+
+
+def test_every_bundled_model_passes_smoke_on_both_gateways(edge, lab, deploy, bundled_models, tmp_path,
+                                                          isolated_state):
+    assert set(bundled_models) == {"iris", "digits", "ops-text", "orientation", "face", "vad"}
+    latencies = {}
+    try:
+        for name, directory in bundled_models.items():
+            code, record = model_deploy(lab, directory)
+            for gateway in ("e2e1", "e2e3"):
+                assert code == 0 and record["hosts"][gateway]["status"] in ("changed", "ok"), \
+                    (name, record["hosts"][gateway])
+            proc = fleetops("smoke", "-i", str(lab.inventory), "--json", "--no-history")
+            assert proc.returncode in (0, 1), (name, proc.stdout[-2000:])  # 1: latency warning on a busy box
+            results = [r for r in json.loads(proc.stdout)["results"] if r["check"] == "inference"]
+            assert len(results) == 2 and all(f"{name} v1" in r["message"] for r in results), results
+            assert all("golden inputs ok" in r["message"] for r in results), results
+            latencies[name] = [r["message"] for r in results]
+    finally:
+        code, _record, err = deploy(EDGE)  # back to the model declared in group data
+        assert code == 0, err
+    print("\nsmoke per bundled model:\n" + "\n".join(f"{k}: {v}" for k, v in latencies.items()))

@@ -19,7 +19,8 @@ def test_template_renders_a_config_the_app_accepts(tmp_path):
         "model_dir": "models/digits", "input_kind": "image", "image_size": [8, 8],
         "devices": {"camera": "/dev/video0", "serial": {"port": "/dev/ttyUSB0", "baud": 115200, "parity": "E"}},
     }}).edge
-    text = render("edge/config.json.j2", edge=spec, gateway_name="gw1", model_path="/opt/fleetops-edge/models/x")
+    text = render("edge/config.json.j2", edge=spec, gateway_name="gw1", server_api="http://10.0.0.1:8600",
+                  model_path="/opt/fleetops-edge/models/x")
     config = app.Config.model_validate(json.loads(text))
     assert config.devices.serial.parity == "E" and config.image_size == [8, 8]
     path = tmp_path / "config.json"

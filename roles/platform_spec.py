@@ -1,0 +1,56 @@
+"""The group-data spec of the platform receiver role (``platform = {...}``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from fleetops.roles.mysql_spec import DbName, DbUser
+from fleetops.roles.spec import SecretStr, Strict
+
+Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
+GatewayName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class Admin(Strict):
+    """An admin account of the platform (reads events); the password is stored as a pbkdf2 hash."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+    password: SecretStr
+
+
+class EventLabel(Strict):
+    """Reference data: a detection label and how serious it is."""
+
+    label: Label
+    severity: Literal["info", "warning", "critical"] = "info"
+    description: Annotated[str, StringConstraints(pattern=r"^[^\t\n\r\\'|]{0,255}$")] = ""
+
+
+class PlatformSpec(Strict):
+    """The receiver app on a server that also runs the MySQL role (its database lives there)."""
+
+    present: bool = True
+    port: int = Field(8600, ge=1, le=65535)
+    database: DbName = "edge_platform"
+    db_user: DbUser = "edge_platform"
+    db_password: SecretStr
+    admins: list[Admin] = Field(min_length=1)
+    gateway_group: str = "gateway"  # every inventory host in it is registered as a gateway
+    gateways: list[GatewayName] = Field(default_factory=list)  # extra gateways not in the inventory
+    event_labels: list[EventLabel] = Field(default_factory=list)
+
+    @field_validator("db_password")
+    @classmethod
+    def _option_file_safe(cls, value):
+        if any(char in value.reveal() for char in '"\\\n'):
+            raise ValueError("db_password: must not contain double quotes, backslashes or newlines "
+                             "(it is written to a MySQL option file)")
+        return value
+
+
+class PlatformData(BaseModel):
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, frozen=True)
+
+    platform: PlatformSpec | None = None
