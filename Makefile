@@ -9,7 +9,7 @@ setup:
 
 demo: setup
 	$(FLEETOPS) lab up --spec inventory/lab.yml
-	$(FLEETOPS) model convert --dataset digits --out models/digits -q
+	$(FLEETOPS) model convert --model digits --out models/digits -q
 	$(FLEETOPS) deploy deploys/site.py --yes
 	$(FLEETOPS) lab status
 	$(FLEETOPS) backup run

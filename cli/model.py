@@ -21,7 +21,7 @@ def model() -> None:
     """
 
 
-MODELS = ("iris", "digits", "ops-text", "orientation", "face", "vad")  # fleetops.models.zoo.CATALOGUE
+MODELS = ("iris", "digits", "ops-text", "orientation", "face", "vad", "digits-torch")  # zoo.CATALOGUE
 
 
 @model.command(name="list")
@@ -58,7 +58,11 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     from fleetops.errors import InputError
     from fleetops.models.zoo import build
 
-    chosen = list(MODELS) if build_all else list(dict.fromkeys(names))
+    from fleetops.models.zoo import torch_available
+
+    # --all: every model this machine can build (digits-torch only where torch is installed)
+    chosen = [m for m in MODELS if m != "digits-torch" or torch_available()] if build_all \
+        else list(dict.fromkeys(names))
     if not chosen:
         raise InputError("name a model with --model (see `fleetops model list`) or use --all")
     if name and len(chosen) > 1:
@@ -67,7 +71,9 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     manifests = [build(item, out_dir / item if several else out_dir, name=name, version=version)
                  for item in chosen]
     if as_json:
-        data = [m.model_dump(exclude_none=True, exclude={"golden"}) | {"golden": len(m.golden)} for m in manifests]
+        data = [m.model_dump(exclude_none=True, exclude={"golden"})
+                | {"golden": len(m.golden), "directory": str(out_dir / item if several else out_dir)}
+                for item, m in zip(chosen, manifests)]
         print_json(data if several else data[0])
     elif not quiet:
         print_table("models built", ["model", "directory", "size", "opset", "input", "labels", "golden"], [

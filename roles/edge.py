@@ -20,7 +20,7 @@ from fleetops.errors import InputError
 from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
 from fleetops.operations.conditions import any_changed
-from fleetops.operations.edge import atomic_link, bundle_release
+from fleetops.operations.edge import atomic_link, bundle_release, prune
 from fleetops.operations.files import managed_file
 from fleetops.render import render
 from fleetops.roles.data import role_data
@@ -90,6 +90,11 @@ def edge_app() -> None:
     systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
     server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
                  _if=changed)
+    # old releases and model versions go only after the new ones are serving (rollback keeps N)
+    prune(name="Prune old releases", path=f"{ROOT}/releases", keep=spec.keep_releases,
+          protect=[bundle_key()])
+    prune(name="Prune old model versions", path=f"{ROOT}/models", keep=spec.keep_releases,
+          protect=[model_dir.rsplit("/", 1)[-1]])
 
 
 def server_api(spec: EdgeSpec) -> str | None:

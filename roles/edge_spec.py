@@ -36,6 +36,7 @@ class EdgeSpec(Strict):
     event_labels: list[str] | None = None  # labels that count as detections (default: all)
     devices: Devices = Devices()  # the app's own model: group data and the app agree by construction
     restart_limit: int = Field(5, ge=1, le=100)  # restarts allowed per minute before systemd gives up
+    keep_releases: int = Field(3, ge=2, le=50)  # app releases and model versions kept for rollback
 
     @model_validator(mode="after")
     def _one_server(self) -> "EdgeSpec":

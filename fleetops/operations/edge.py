@@ -47,3 +47,26 @@ def atomic_link(path: str, target: str):
     tmp = posixpath.join(posixpath.dirname(path), "." + posixpath.basename(path) + ".tmp")
     yield StringCommand(f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && "
                         f"mv -T {shlex.quote(tmp)} {shlex.quote(path)}")
+
+
+@operation()
+def prune(path: str, keep: int, protect: list[str] | None = None):
+    """
+    Remove all but the ``keep`` newest directories under ``path`` (releases, model versions).
+
+    + path: the parent directory (e.g. /opt/app/releases)
+    + keep: how many of the newest to keep (the one ``current`` points to is always kept too)
+    + protect: directory names never removed (e.g. what the ``current`` links point to)
+
+    Unfinished ``.partial`` directories are left to the step that builds them.
+    """
+    from fleetops.facts.releases import SideBySide
+
+    protected = set(protect or [])
+    entries = [entry for entry in host.get_fact(SideBySide, path=path) if not entry["name"].endswith(".partial")]
+    doomed = [entry["name"] for entry in entries[keep:] if entry["name"] not in protected]
+    if not doomed:
+        host.noop(f"{path}: {len(entries)} kept")
+        return
+    targets = " ".join(shlex.quote(posixpath.join(path, name)) for name in doomed)
+    yield StringCommand(f"rm -rf -- {targets}")

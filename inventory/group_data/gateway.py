@@ -1,6 +1,6 @@
 """Group data for AI edge gateways (keys and defaults: roles/edge_spec.py).
 
-The model directory is made by `fleetops model convert --dataset digits --out models/digits`
+The model directory is made by `fleetops model convert --model digits --out models/digits`
 (`make demo` does it); paths are relative to where fleetops runs (the repository root).
 """
 

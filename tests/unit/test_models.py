@@ -89,3 +89,15 @@ def test_cli_convert_and_inspect(tmp_path):
     assert result.exit_code == 2 and "no manifest.json" in result.output
     result = runner.invoke(app, ["model", "convert", "--dataset", "mnist", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
+
+
+def test_cli_convert_needs_a_model_and_lists_the_catalogue(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["model", "convert", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "name a model with --model" in result.output
+    result = runner.invoke(app, ["model", "convert", "--all", "--name", "n", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--name applies to one model only" in result.output
+    assert not (tmp_path / "x").exists()  # nothing was built
+    result = runner.invoke(app, ["model", "list", "--json"])
+    assert result.exit_code == 0
+    assert {row["model"] for row in json.loads(result.stdout)} >= {"iris", "orientation", "face", "vad", "ops-text"}

@@ -28,3 +28,10 @@ def test_bundled_model_builds_and_answers_its_golden_inputs(tmp_path, name, labe
 def test_unknown_catalogue_model_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="unknown model 'mnist'"):
         zoo.build("mnist", tmp_path / "x")
+
+
+def test_pytorch_model_exports_and_agrees_with_torch(tmp_path):
+    pytest.importorskip("torch", reason="the test extra installs torch==2.13.0 (CPU)")
+    manifest = zoo.build("digits-torch", tmp_path / "t")
+    assert manifest.source["torch_accuracy"] >= 0.9 and manifest.interface.output.softmax
+    assert runtime.runner(tmp_path / "t" / "model.onnx", manifest).check_golden() == []

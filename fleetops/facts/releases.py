@@ -1,0 +1,28 @@
+"""Directories side by side under a parent (releases, model versions), newest first."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra.api import FactBase
+
+
+class SideBySide(FactBase):
+    """``[{"name": ..., "mtime": float}]`` of the directories directly under ``path``, newest first
+    (``[]`` when ``path`` does not exist)."""
+
+    default = list
+
+    def command(self, path: str) -> str:
+        return (f"test -d {shlex.quote(path)} && find {shlex.quote(path)} -mindepth 1 -maxdepth 1 -type d "
+                "-printf '%T@ %f\\n' || true")
+
+    def process(self, output: list[str]) -> list[dict]:
+        entries = []
+        for line in output:
+            stamp, _, name = line.partition(" ")
+            try:
+                entries.append({"name": name, "mtime": float(stamp)})
+            except ValueError:
+                continue
+        return sorted(entries, key=lambda entry: entry["mtime"], reverse=True)
