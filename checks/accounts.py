@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from fleetops.checks.base import Check, Outcome, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, failed, passed
 from fleetops.checks.result import Status
 
 ACCOUNT_PATTERN = r"^[a-z_][a-z0-9_-]*[$]?$"
@@ -37,8 +37,6 @@ class User(Check):
         return {"op": "user", "args": {"name": self.user}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["exists"]:
             return (passed(f"user {self.user} is absent", False) if not self.exists
                     else failed(f"user {self.user} does not exist", value=False))
@@ -85,8 +83,6 @@ class Group(Check):
         return {"op": "group", "args": {"name": self.group}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["exists"]:
             return (passed(f"group {self.group} is absent", False) if not self.exists
                     else failed(f"group {self.group} does not exist", value=False))

@@ -83,6 +83,13 @@ class Check(BaseModel):
         """Controller-side checks: gather the raw data from here."""
         raise NotImplementedError
 
+    def verdict(self, raw: dict) -> Outcome:
+        """What the engine calls: a host-side probe that failed on the host is UNKNOWN for every
+        kind (decided here, once), anything else is the kind's own :meth:`judge`."""
+        if self.where == "host" and (error := probe_error(raw)):
+            return error
+        return self.judge(raw)
+
     def judge(self, raw: dict) -> Outcome:
         """Pure: turn raw probe data into an outcome."""
         raise NotImplementedError

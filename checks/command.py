@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from fleetops.checks.base import Check, Outcome, compile_pattern, failed, probe_error
+from fleetops.checks.base import Check, Outcome, compile_pattern, failed
 from fleetops.checks.result import Status
 
 
@@ -39,8 +39,6 @@ class Command(Check):
         return {"op": "command", "args": {"command": self.command, "timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if raw.get("timeout"):
             return failed(f"timed out after {self.timeout:g}s", value=raw["seconds"])
         if raw["exit"] != self.exit:

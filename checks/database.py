@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from fleetops.checks.base import Check, Outcome, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, failed, passed
 from fleetops.checks.result import Status
 
 
@@ -39,8 +39,6 @@ class Mysql(Check):
         return {"op": "mysql"}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["alive"]:
             return failed(f"server not answering: {raw.get('error_text', '')}", value=False)
         if "status" not in raw:
@@ -80,8 +78,6 @@ class Backup(Check):
         return {"op": "backups", "args": {"destination": self.destination}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["exists"]:
             return failed(f"{self.destination}: {raw['error_text']}")
         if self.what == "age":

@@ -119,11 +119,9 @@ class Device(Check):
         return {"op": "device", "args": {"path": self.path, "config_key": self.device}}
 
     def judge(self, raw: dict) -> Outcome:
-        from fleetops.checks.base import passed, probe_error
+        from fleetops.checks.base import passed
         from fleetops.checks.result import Status
 
-        if (error := probe_error(raw)):
-            return error
         if raw.get("error_text"):
             return Outcome(Status.UNKNOWN, raw["error_text"])
         if not raw["configured"]:
@@ -154,10 +152,6 @@ class PlatformApi(Check):
         return {"op": "platform", "args": {"timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
-        from fleetops.checks.base import probe_error
-
-        if (error := probe_error(raw)):
-            return error
         if not raw["configured"]:
             return failed(raw.get("error_text") or "the edge app has no server_api configured")
         if raw.get("reach_error"):
@@ -182,10 +176,6 @@ class Heartbeat(Check):
         return {"op": "platform", "args": {"timeout": self.timeout, "heartbeat": True}}
 
     def judge(self, raw: dict) -> Outcome:
-        from fleetops.checks.base import probe_error
-
-        if (error := probe_error(raw)):
-            return error
         if not raw["configured"]:
             return failed(raw.get("error_text") or "the edge app has no server_api configured")
         if raw.get("reach_error"):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from fleetops.checks.base import Check, Outcome, compile_pattern, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, compile_pattern, failed, passed
 
 
 class File(Check):
@@ -39,8 +39,6 @@ class File(Check):
                                        "contains": self.contains}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["exists"]:
             return (passed(f"{self.path} is absent", False) if not self.exists
                     else failed(f"{self.path} does not exist", value=False))

@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from fleetops.checks.base import (Check, Outcome, Target, compile_pattern, failed, passed,
-                                  probe_error)
+from fleetops.checks.base import Check, Outcome, Target, compile_pattern, failed
 from fleetops.checks.result import Status
 
 HOSTNAME_PATTERN = r"^[A-Za-z0-9_.:\[\]-]+$"
@@ -249,8 +248,6 @@ class Upstream(Check):
                                           "timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["connected"]:
             return failed(f"{self.address}:{self.port} unreachable from the host: {raw['error_text']}")
         return self.measured(raw["seconds"] * 1000, f"{self.address}:{self.port} reachable in", "{:.0f}")
@@ -271,8 +268,6 @@ class Dns(Check):
         return {"op": "dns", "args": {"name": self.query}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["resolved"]:
             return failed(f"{self.query} does not resolve: {raw['error_text']}")
         missing = [address for address in self.addresses if address not in raw["addresses"]]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from fleetops.checks.base import Check, Outcome, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, failed, passed
 
 
 class Package(Check):
@@ -29,8 +29,6 @@ class Package(Check):
         return {"op": "package", "args": {"name": self.package}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         version = raw.get("version")
         if raw["installed"] != self.installed:
             state = f"installed ({version})" if raw["installed"] else "not installed"

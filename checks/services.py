@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from fleetops.checks.base import Check, Outcome, compile_pattern, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, compile_pattern, failed, passed
 
 UNIT_PATTERN = r"^[A-Za-z0-9@._:-]+$"
 
@@ -29,8 +29,6 @@ class Service(Check):
         return {"op": "service", "args": {"unit": self.unit_name}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if raw["load"] == "not-found":
             return failed(f"unit {self.unit_name} not found", value=False)
         is_active = raw["active"] == "active"
@@ -73,8 +71,6 @@ class Process(Check):
         return {"op": "process", "args": {"name": self.process, "pattern": self.pattern}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         count = raw["count"]
         label = self.process or self.pattern
         if count < self.min_count:
@@ -100,8 +96,6 @@ class Port(Check):
         return {"op": "listening", "args": {"port": self.port}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if raw["listening"] != self.listening:
             state = "listening" if raw["listening"] else "not listening"
             return failed(f"tcp/{self.port} is {state}", value=raw["listening"])

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from fleetops.checks.base import Check, Outcome, failed, passed, probe_error
+from fleetops.checks.base import Check, Outcome, failed, passed
 from fleetops.checks.result import Status
 
 
@@ -24,7 +24,7 @@ class Uptime(Check):
         return {"op": "uptime"}
 
     def judge(self, raw: dict) -> Outcome:
-        return probe_error(raw) or self.measured(raw["seconds"], "up", "{:.0f}")
+        return self.measured(raw["seconds"], "up", "{:.0f}")
 
 
 class Load(Check):
@@ -38,8 +38,6 @@ class Load(Check):
         return {"op": "load"}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         per_cpu = raw["load1"] / max(1, raw["cpus"])
         outcome = self.measured(per_cpu, "load per CPU", "{:.2f}")
         outcome.message += f"; load {raw['load1']:.2f} on {raw['cpus']} CPUs"
@@ -58,8 +56,6 @@ class Memory(Check):
         return {"op": "meminfo"}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["mem_total"]:
             return failed("no memory reported", Status.UNKNOWN)
         used = 100.0 * (raw["mem_total"] - raw["mem_available"]) / raw["mem_total"]
@@ -78,8 +74,6 @@ class Swap(Check):
         return {"op": "meminfo"}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         if not raw["swap_total"]:
             return passed("no swap configured", 0.0)
         used = 100.0 * (raw["swap_total"] - raw["swap_free"]) / raw["swap_total"]
@@ -102,8 +96,6 @@ class _FilesystemCheck(Check):
         raise NotImplementedError
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         filesystems = raw["filesystems"]
         if not filesystems:
             return failed("no filesystems found", Status.UNKNOWN)
@@ -174,8 +166,6 @@ class Clock(Check):
         return {"op": "clock"}
 
     def judge(self, raw: dict) -> Outcome:
-        if (error := probe_error(raw)):
-            return error
         remote, sent, received = raw["remote"], raw["sent"], raw["received"]
         offset = max(0.0, sent - remote, remote - received)
         return self.measured(offset, "clock offset", "{:.3f}")

@@ -95,7 +95,7 @@ def _requests(checks: list[Check]) -> tuple[list[dict], dict[str, str]]:
 
 def _judge(check: Check, raw: dict) -> Outcome:
     try:
-        return check.judge(raw)
+        return check.verdict(raw)
     except (KeyError, TypeError, ValueError) as error:  # a probe answered something unexpected
         return Outcome(Status.UNKNOWN, f"could not judge probe data: {type(error).__name__}: {error}")
 

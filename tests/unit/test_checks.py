@@ -197,7 +197,7 @@ def test_tls_days_lower_is_worse():
 def test_probe_errors_are_unknown_not_pass():
     for declaration in ({"kind": "disk"}, {"kind": "service", "unit": "x"},
                         {"kind": "user", "user": "x"}, {"kind": "package", "package": "x"}):
-        assert check(**declaration).judge({"error": "boom"}).status == Status.UNKNOWN
+        assert check(**declaration).verdict({"error": "boom"}).status == Status.UNKNOWN
 
 
 def test_unknown_keys_are_rejected():
