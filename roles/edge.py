@@ -6,7 +6,9 @@ and ``models/current`` (the model the app loads, also switched atomically).
 The config (``/etc/fleetops-edge/config.json``) is rendered from a template and validated by the
 app itself before it is installed. After any change the service restarts and the deploy waits
 for ``/ready`` (model loaded and a warm-up inference on a golden input succeeded); a gateway that
-does not become ready fails the deploy.
+does not become ready fails the deploy. Only then are releases and model versions beyond the
+``keep_releases`` newest removed. Heartbeats go to ``server_api``, or to the receiver on the
+inventory host named by ``platform_host``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def edge_app() -> None:
           protect=[bundle_key()])
     prune(name="Prune old model versions", path=f"{ROOT}/models", keep=spec.keep_releases,
           protect=[model_dir.rsplit("/", 1)[-1]])
+    prune(name="Prune old bundles", path=f"{ROOT}/bundles", keep=1, protect=[bundle.name], files=True)
 
 
 def server_api(spec: EdgeSpec) -> str | None:

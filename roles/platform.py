@@ -24,7 +24,7 @@ from pyinfra.operations import files, server, systemd
 from fleetops.edge.bundle import PLATFORM, build_bundle
 from fleetops.facts.platform import PlatformReference
 from fleetops.operations.conditions import any_changed
-from fleetops.operations.edge import atomic_link, bundle_release
+from fleetops.operations.edge import atomic_link, bundle_release, prune
 from fleetops.operations.files import managed_file
 from fleetops.operations.mysql import mysql_statements, sql_string
 from fleetops.platform.schema import SCHEMA_VERSION, TABLES, password_hash
@@ -99,6 +99,8 @@ def platform_receiver() -> None:
     systemd.service(name="Restart the platform receiver", service=UNIT, restarted=True, _if=changed)
     server.shell(name="Wait until the platform receiver is ready", commands=[READY_WAIT.format(port=spec.port)],
                  _if=changed)
+    prune(name="Prune old releases", path=f"{ROOT}/releases", keep=3, protect=[PLATFORM.key()])
+    prune(name="Prune old bundles", path=f"{ROOT}/bundles", keep=1, protect=[bundle.name], files=True)
 
 
 def registered_gateways(spec: PlatformSpec) -> list[str]:

@@ -46,19 +46,21 @@ class Reporter:
 
     def report_once(self) -> bool:
         """One round: heartbeat, then queued events. True when both reached the server."""
+        batch: list[dict] = []
         try:
             self._post("/api/heartbeat", {"gateway": self.gateway, "time": time.time(), **self.status()})
             self.sent_heartbeats += 1
-            with self._lock:
+            with self._lock:  # take the queued events out; they go back if the post fails
                 batch = list(self.events)
+                self.events.clear()
             if batch:
                 self._post("/api/events", {"events": batch})
-                with self._lock:
-                    for _ in batch:
-                        self.events.popleft()
             self.last_success, self.last_error = time.time(), ""
             return True
         except (OSError, urllib.error.URLError, ValueError) as error:
+            if batch:
+                with self._lock:  # oldest first again; beyond MAX_QUEUED the oldest are dropped
+                    self.events = deque(batch + list(self.events), maxlen=MAX_QUEUED)
             self.failures += 1
             self.last_error = f"{type(error).__name__}: {error}"[:300]
             return False

@@ -1,4 +1,4 @@
-"""Directories side by side under a parent (releases, model versions), newest first."""
+"""Entries side by side under a parent (releases, model versions, bundles), newest first."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pyinfra.api import FactBase
 
 
 class SideBySide(FactBase):
-    """``[{"name": ..., "mtime": float}]`` of the directories directly under ``path``, newest first
-    (``[]`` when ``path`` does not exist)."""
+    """``[{"name": ..., "mtime": float}]`` of the directories (``kind="d"``) or files (``kind="f"``)
+    directly under ``path``, newest first (``[]`` when ``path`` does not exist)."""
 
     default = list
 
-    def command(self, path: str) -> str:
-        return (f"test -d {shlex.quote(path)} && find {shlex.quote(path)} -mindepth 1 -maxdepth 1 -type d "
+    def command(self, path: str, kind: str = "d") -> str:
+        if kind not in ("d", "f"):
+            raise ValueError(f"kind must be 'd' or 'f', not {kind!r}")
+        return (f"test -d {shlex.quote(path)} && find {shlex.quote(path)} -mindepth 1 -maxdepth 1 -type {kind} "
                 "-printf '%T@ %f\\n' || true")
 
     def process(self, output: list[str]) -> list[dict]:

@@ -50,20 +50,22 @@ def atomic_link(path: str, target: str):
 
 
 @operation()
-def prune(path: str, keep: int, protect: list[str] | None = None):
+def prune(path: str, keep: int, protect: list[str] | None = None, files: bool = False):
     """
-    Remove all but the ``keep`` newest directories under ``path`` (releases, model versions).
+    Remove all but the ``keep`` newest directories (or with ``files``, files) under ``path``.
 
     + path: the parent directory (e.g. /opt/app/releases)
-    + keep: how many of the newest to keep (the one ``current`` points to is always kept too)
-    + protect: directory names never removed (e.g. what the ``current`` links point to)
+    + keep: how many of the newest to keep (the protected ones are always kept too)
+    + protect: names never removed (e.g. what the ``current`` links point to)
+    + files: prune plain files (uploaded bundles) instead of directories
 
     Unfinished ``.partial`` directories are left to the step that builds them.
     """
     from fleetops.facts.releases import SideBySide
 
     protected = set(protect or [])
-    entries = [entry for entry in host.get_fact(SideBySide, path=path) if not entry["name"].endswith(".partial")]
+    entries = [entry for entry in host.get_fact(SideBySide, path=path, kind="f" if files else "d")
+               if not entry["name"].endswith(".partial")]
     doomed = [entry["name"] for entry in entries[keep:] if entry["name"] not in protected]
     if not doomed:
         host.noop(f"{path}: {len(entries)} kept")

@@ -100,3 +100,20 @@ def test_platform_config_check_is_one_line(tmp_path):
     proc = subprocess.run([sys.executable, platform_app.__file__, "--check-config", "--config", str(path)],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1 and "option_file" in proc.stderr
+
+
+def test_events_go_back_to_the_queue_when_their_post_fails(monkeypatch):
+    reporter = Reporter("http://127.0.0.1:9", "gw1", 1.0, lambda: {"ready": True}, timeout=0.5)
+    for index in range(3):
+        reporter.event({"label": "face", "confidence": 0.9, "frames": 3, "time": float(index)})
+    calls = []
+
+    def post(path, body):
+        calls.append(path)
+        if path == "/api/events":
+            raise OSError("connection reset")
+
+    monkeypatch.setattr(reporter, "_post", post)
+    assert reporter.report_once() is False
+    assert calls == ["/api/heartbeat", "/api/events"]
+    assert [event["time"] for event in reporter.events] == [0.0, 1.0, 2.0]  # kept, in order
