@@ -56,10 +56,10 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     """
     from fleetops.cli.render import print_json, print_table
     from fleetops.errors import InputError
-    from fleetops.models.zoo import build
+    from fleetops.models.zoo import build, torch_available
 
-    from fleetops.models.zoo import torch_available
-
+    if build_all and names:
+        raise InputError("use --all or --model, not both")
     # --all: every model this machine can build (digits-torch only where torch is installed)
     chosen = [m for m in MODELS if m != "digits-torch" or torch_available()] if build_all \
         else list(dict.fromkeys(names))
@@ -68,8 +68,11 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     if name and len(chosen) > 1:
         raise InputError("--name applies to one model only")
     several = build_all or len(chosen) > 1
-    manifests = [build(item, out_dir / item if several else out_dir, name=name, version=version)
-                 for item in chosen]
+    manifests = []
+    for index, item in enumerate(chosen, 1):
+        if not quiet and not as_json:
+            click.echo(f"[{index}/{len(chosen)}] building {item}", err=True)
+        manifests.append(build(item, out_dir / item if several else out_dir, name=name, version=version))
     if as_json:
         data = [m.model_dump(exclude_none=True, exclude={"golden"})
                 | {"golden": len(m.golden), "directory": str(out_dir / item if several else out_dir)}
