@@ -33,3 +33,8 @@ sudo_rules = [
 sshd = {"permit_root_login": "prohibit-password", "password_authentication": True}
 
 devenv = {"python": True, "git": True, "java": False}
+
+# Lab hosts share the machine's kernel, so their load average is the whole machine's: right after
+# a converge of the five lab hosts it passes 2 per CPU on two cores. Real fleets keep the suite's
+# limits (warn 2, crit 4 per CPU).
+check_overrides = {"load": {"warn": 4, "crit": 8}}
