@@ -59,17 +59,17 @@ def _short_side_crop(image: np.ndarray, short: int, crop: int) -> np.ndarray:
 def _finish(out_dir: Path, manifest_data: dict, samples: list[tuple[np.ndarray, str, str]]) -> Manifest:
     """Run each golden sample through the app's Runner, check the expected labels, write the directory."""
     manifest_data = {**manifest_data, **manifests.describe(out_dir / MODEL_FILE)}
-    probe = Manifest.model_validate({**manifest_data, "golden": [{"text": "placeholder", "label": "x"}]})
-    model = Runner(runtime.session(out_dir / MODEL_FILE), probe.model_dump(exclude_none=True))
-    dtype = probe.interface.input.dtype
+    model = Runner(runtime.session(out_dir / MODEL_FILE), manifest_data)  # validates the interface
+    dtype = model.interface.input.dtype
     golden, labels_seen = [], []
     for sample, note, wanted in samples:
         label, confidence, _ms = model.run({"data": encode(sample, dtype)})
         if label != wanted:
-            raise InputError(f"{probe.name}: {note} answered {label!r} ({confidence:.2f}), expected {wanted!r}")
+            raise InputError(f"{manifest_data['name']}: {note} answered {label!r} ({confidence:.2f}), "
+                             f"expected {wanted!r}")
         golden.append(Golden(data=encode(sample, dtype), label=label, min_score=round(0.5 * confidence, 4),
                              note=f"{note} ({confidence:.3f})"))
-        labels_seen.append(probe.labels.index(label))
+        labels_seen.append(model.labels.index(label))
     manifest = Manifest.model_validate({**manifest_data, "golden": [item.model_dump() for item in golden]})
     # the golden samples double as the quantization gate's evaluation and calibration set
     stacked = np.stack([sample.astype(np.float32) / (32768.0 if dtype == "int16" else 1.0)
