@@ -42,10 +42,11 @@ class Bundle:
         return digest.hexdigest()[:12]
 
 
-EDGE = Bundle("fleetops-edge", (HERE / "app.py", HERE / "inference.py", HERE / "reporter.py"),
+STANDALONE = HERE.parent / "standalone.py"  # config loading and command line of both apps
+EDGE = Bundle("fleetops-edge", (HERE / "app.py", HERE / "inference.py", HERE / "reporter.py", STANDALONE),
               HERE / "requirements.txt")
 PLATFORM_DIR = HERE.parent / "platform"
-PLATFORM = Bundle("fleetops-platform", (PLATFORM_DIR / "app.py", PLATFORM_DIR / "schema.py"),
+PLATFORM = Bundle("fleetops-platform", (PLATFORM_DIR / "app.py", PLATFORM_DIR / "schema.py", STANDALONE),
                   PLATFORM_DIR / "requirements.txt")
 
 

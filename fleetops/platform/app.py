@@ -18,18 +18,17 @@ others get 404 so a typo in a gateway's name shows up at once.
 
 from __future__ import annotations
 
-import argparse
 import base64
-import json
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 try:
+    from fleetops import standalone
     from fleetops.platform.schema import SCHEMA_VERSION, verify_password
-except ImportError:  # standalone on the server, next to schema.py in the release
+except ImportError:  # standalone on the server, next to schema.py and standalone.py in the release
+    import standalone  # type: ignore[no-redef]
     from schema import SCHEMA_VERSION, verify_password  # type: ignore[no-redef]
 
 Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -76,13 +75,7 @@ class Events(BaseModel):
 
 
 def load_config(path: str) -> Config:
-    try:
-        return Config.model_validate(json.loads(Path(path).read_text()))
-    except (OSError, ValueError) as error:
-        if isinstance(error, ValidationError):
-            first = error.errors()[0]
-            raise SystemExit(f"config {path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-        raise SystemExit(f"config {path}: {error}") from None
+    return standalone.load_config(Config, path)
 
 
 def _when(seconds: float | None) -> datetime | None:
@@ -239,19 +232,7 @@ def create_app(config: Config):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="fleetops platform receiver")
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--check-config", action="store_true", help="validate the config and exit")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    if args.check_config:
-        print(f"config {args.config}: ok")
-        return 0
-    import uvicorn
-
-    uvicorn.run(create_app(config), host=config.listen_host, port=config.listen_port,
-                log_level="warning", access_log=False)
-    return 0
+    return standalone.main(argv, "fleetops platform receiver", Config, create_app)
 
 
 if __name__ == "__main__":
