@@ -19,7 +19,6 @@ to ``log_path``. A label confirmed ``confirm_frames`` times in a row at or above
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import threading
@@ -27,15 +26,17 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 try:  # inside fleetops (controller, tests) ...
     from fleetops.edge.inference import InputSpec, Preprocess, Runner
 except ImportError:  # ... or standalone on a gateway, next to inference.py in the release
     from inference import InputSpec, Preprocess, Runner  # type: ignore[no-redef]
 try:
+    from fleetops import standalone
     from fleetops.edge.reporter import Reporter
 except ImportError:
+    import standalone  # type: ignore[no-redef]
     from reporter import Reporter  # type: ignore[no-redef]
 
 
@@ -54,8 +55,10 @@ class Devices(BaseModel):
     serial: Serial | None = None
 
 
-class Config(BaseModel):
-    """The app's configuration (rendered by the edge role from group data).
+class Tuning(BaseModel):
+    """What group data tunes on a gateway: input, preprocessing, business thresholds, reporting,
+    devices. The edge role's spec inherits these fields, so group data and the app agree by
+    construction.
 
     The input parameters (kind, image size, channels, sample rate) describe what this gateway's
     devices deliver; when set, a model whose interface declares something else is refused.
@@ -63,12 +66,7 @@ class Config(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    listen_host: str = "0.0.0.0"
-    listen_port: int = Field(8500, ge=1, le=65535)
-    gateway_name: str = Field("gateway", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    server_api: str | None = Field(None, pattern=r"^https?://[^\s]+$")
     heartbeat_interval: float = Field(10.0, ge=0.5, le=3600)
-    model_path: str = Field(pattern=r"^/")
     threads: int = Field(1, ge=1, le=64)
     input_kind: Literal["tabular", "image", "audio", "text"] | None = None
     image_size: list[int] | None = None
@@ -81,10 +79,9 @@ class Config(BaseModel):
     confirm_frames: int = Field(1, ge=1, le=100)
     event_labels: list[str] | None = None  # labels that count as detections (default: every label)
     devices: Devices = Devices()
-    log_path: str = Field("/var/log/fleetops-edge/inference.jsonl", pattern=r"^/")
 
     @model_validator(mode="after")
-    def _image(self) -> "Config":
+    def _image(self):
         if self.image_size is not None and len(self.image_size) != 2:
             raise ValueError("image_size needs [height, width]")
         if self.std is not None and any(value <= 0 for value in self.std):
@@ -92,15 +89,19 @@ class Config(BaseModel):
         return self
 
 
+class Config(Tuning):
+    """The app's configuration (rendered by the edge role from group data)."""
+
+    listen_host: str = "0.0.0.0"
+    listen_port: int = Field(8500, ge=1, le=65535)
+    gateway_name: str = Field("gateway", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    server_api: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    model_path: str = Field(pattern=r"^/")
+    log_path: str = Field("/var/log/fleetops-edge/inference.jsonl", pattern=r"^/")
+
+
 def load_config(path: str) -> Config:
-    try:
-        return Config.model_validate(json.loads(Path(path).read_text()))
-    except (OSError, ValueError) as error:
-        if isinstance(error, ValidationError):
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise SystemExit(f"config {path}: {where}: {first['msg']}") from None
-        raise SystemExit(f"config {path}: {error}") from None
+    return standalone.load_config(Config, path)
 
 
 def misfit(config: Config, spec: InputSpec) -> str | None:
@@ -282,19 +283,7 @@ def create_app(config: Config, start_reporter: bool = True):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="fleetops edge inference app")
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--check-config", action="store_true", help="validate the config and exit")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    if args.check_config:
-        print(f"config {args.config}: ok")
-        return 0
-    import uvicorn
-
-    uvicorn.run(create_app(config), host=config.listen_host, port=config.listen_port,
-                log_level="warning", access_log=False)
-    return 0
+    return standalone.main(argv, "fleetops edge inference app", Config, create_app)
 
 
 if __name__ == "__main__":
