@@ -15,38 +15,25 @@ from __future__ import annotations
 
 from pyinfra import host, inventory
 from pyinfra.api import deploy
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import files, systemd
 
-from fleetops.edge.bundle import build_bundle, bundle_key
+from fleetops.edge.bundle import EDGE
 from fleetops.errors import InputError
 from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
 from fleetops.operations.conditions import any_changed
-from fleetops.operations.edge import atomic_link, bundle_release, prune
+from fleetops.operations.edge import atomic_link, prune
 from fleetops.operations.files import managed_file
 from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.edge_spec import EdgeData, EdgeSpec
+from fleetops.roles.bundled_service import install_release, prune_history, restart_when_changed, switch_to
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData
 
 ROOT = "/opt/fleetops-edge"
 CONFIG = "/etc/fleetops-edge/config.json"
 UNIT = "fleetops-edge"
-READY_WAIT = ("python3 - <<'EOF'\n"
-              "import sys, time, urllib.request\n"
-              "for _ in range(120):\n"
-              "    try:\n"
-              "        urllib.request.urlopen('http://127.0.0.1:{port}/ready', timeout=2)\n"
-              "        sys.exit(0)\n"
-              "    except Exception as error:\n"
-              "        last = error\n"
-              "        time.sleep(0.5)\n"
-              "print(f'edge app not ready after 60 s: {{last}}', file=sys.stderr)\n"
-              "sys.exit(1)\n"
-              "EOF")
-
-
 @deploy("Edge app")
 def edge_app() -> None:
     """Install (or with ``present: false`` uninstall) the edge app from the ``edge`` group-data key."""
@@ -57,15 +44,11 @@ def edge_app() -> None:
         _uninstall()
         return
     manifest = manifests.load(spec.model_path)  # refuses a model that does not match its sha256
-    bundle = build_bundle()
     install(["python3-venv"], name="Install python3-venv")
     for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases", f"{ROOT}/models", "/etc/fleetops-edge",
                  "/var/log/fleetops-edge"):
         files.directory(name=f"Directory {path}", path=path, mode="755")
-    remote_bundle = f"{ROOT}/bundles/{bundle.name}"
-    files.put(name="Upload the offline bundle", src=str(bundle), dest=remote_bundle, mode="644")
-    release = f"{ROOT}/releases/{bundle_key()}"
-    installed = bundle_release(name="Install the release", bundle=remote_bundle, release=release)
+    release = install_release(ROOT, EDGE)
     model_dir = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}"
     files.directory(name="Model directory", path=model_dir, mode="755")
     model_files = [files.put(name=f"Upload {name}", src=str(spec.model_path / name),
@@ -79,25 +62,18 @@ def edge_app() -> None:
         name="App configuration", path=CONFIG,
         content=render("edge/config.json.j2", edge=spec, gateway_name=host.name, server_api=server_api(spec),
                        model_path=f"{ROOT}/models/current"),
-        validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
-    switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
+        validate=release.check_config())
+    switched = switch_to(ROOT, release)
     unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
                         content=render("edge/fleetops-edge.service.j2", edge=spec, root=ROOT, config=CONFIG))
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Edge app enabled and running", service=UNIT, running=True, enabled=True)
-    changed = any_changed(installed, *model_files, model_link, config, switched, unit)
-    # a deliberate restart must not be refused by the crash-loop limit (StartLimitBurst)
-    server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {UNIT} || true"],
-                 _if=changed)
-    systemd.service(name="Restart the edge app", service=UNIT, restarted=True, _if=changed)
-    server.shell(name="Wait until the edge app is ready", commands=[READY_WAIT.format(port=spec.port)],
-                 _if=changed)
+    changed = any_changed(release.installed, *model_files, model_link, config, switched, unit)
+    restart_when_changed(UNIT, "edge app", spec.port, changed, wait_seconds=60)
     # old releases and model versions go only after the new ones are serving (rollback keeps N)
-    prune(name="Prune old releases", path=f"{ROOT}/releases", keep=spec.keep_releases,
-          protect=[bundle_key()])
+    prune_history(ROOT, release, keep=spec.keep_releases)
     prune(name="Prune old model versions", path=f"{ROOT}/models", keep=spec.keep_releases,
           protect=[model_dir.rsplit("/", 1)[-1]])
-    prune(name="Prune old bundles", path=f"{ROOT}/bundles", keep=1, protect=[bundle.name], files=True)
 
 
 def server_api(spec: EdgeSpec) -> str | None:

@@ -21,10 +21,9 @@ from pyinfra import host, inventory
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from fleetops.edge.bundle import PLATFORM, build_bundle
+from fleetops.edge.bundle import PLATFORM
 from fleetops.facts.platform import PlatformReference
 from fleetops.operations.conditions import any_changed
-from fleetops.operations.edge import atomic_link, bundle_release, prune
 from fleetops.operations.files import managed_file
 from fleetops.operations.mysql import mysql_statements, sql_string
 from fleetops.platform.schema import SCHEMA_VERSION, TABLES, password_hash
@@ -32,6 +31,7 @@ from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.mysql import databases, users
 from fleetops.roles.mysql_spec import Database, DbUserSpec, MysqlSpec
+from fleetops.roles.bundled_service import install_release, prune_history, restart_when_changed, switch_to
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData, PlatformSpec
 
@@ -39,20 +39,6 @@ ROOT = "/opt/fleetops-platform"
 ETC = "/etc/fleetops-platform"
 CONFIG, OPTIONS = f"{ETC}/config.json", f"{ETC}/client.cnf"
 UNIT = USER = "fleetops-platform"
-READY_WAIT = ("python3 - <<'EOF'\n"
-              "import sys, time, urllib.request\n"
-              "for _ in range(60):\n"
-              "    try:\n"
-              "        urllib.request.urlopen('http://127.0.0.1:{port}/ready', timeout=2)\n"
-              "        sys.exit(0)\n"
-              "    except Exception as error:\n"
-              "        last = error\n"
-              "        time.sleep(0.5)\n"
-              "print(f'platform receiver not ready after 30 s: {{last}}', file=sys.stderr)\n"
-              "sys.exit(1)\n"
-              "EOF")
-
-
 @deploy("Platform receiver")
 def platform_receiver() -> None:
     """Install (or with ``present: false`` remove) the receiver from the ``platform`` group-data key."""
@@ -75,11 +61,7 @@ def platform_receiver() -> None:
     for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases"):
         files.directory(name=f"Directory {path}", path=path, mode="755")
     files.directory(name=f"Directory {ETC}", path=ETC, mode="750", user="root", group=USER)
-    bundle = build_bundle(PLATFORM)
-    remote_bundle = f"{ROOT}/bundles/{bundle.name}"
-    files.put(name="Upload the offline bundle", src=str(bundle), dest=remote_bundle, mode="644")
-    release = f"{ROOT}/releases/{PLATFORM.key()}"
-    installed = bundle_release(name="Install the release", bundle=remote_bundle, release=release)
+    release = install_release(ROOT, PLATFORM)
     options = managed_file(name="Database option file", path=OPTIONS, mode="600", user=USER, group=USER,
                            content=render("platform/client.cnf.j2", user=spec.db_user,
                                           password=spec.db_password.reveal()),
@@ -87,20 +69,16 @@ def platform_receiver() -> None:
     config = managed_file(
         name="App configuration", path=CONFIG, mode="640", group=USER, backup=False,
         content=render("platform/config.json.j2", platform=spec, option_file=OPTIONS),
-        validate=f"{release}/venv/bin/python {release}/app.py --check-config --config {{}}")
-    switched = atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
+        validate=release.check_config())
+    switched = switch_to(ROOT, release)
     unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
                         content=render("platform/fleetops-platform.service.j2", root=ROOT, config=CONFIG,
                                        user=USER))
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Platform receiver enabled and running", service=UNIT, running=True, enabled=True)
-    changed = any_changed(installed, options, config, switched, unit)
-    server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {UNIT} || true"], _if=changed)
-    systemd.service(name="Restart the platform receiver", service=UNIT, restarted=True, _if=changed)
-    server.shell(name="Wait until the platform receiver is ready", commands=[READY_WAIT.format(port=spec.port)],
-                 _if=changed)
-    prune(name="Prune old releases", path=f"{ROOT}/releases", keep=3, protect=[PLATFORM.key()])
-    prune(name="Prune old bundles", path=f"{ROOT}/bundles", keep=1, protect=[bundle.name], files=True)
+    changed = any_changed(release.installed, options, config, switched, unit)
+    restart_when_changed(UNIT, "platform receiver", spec.port, changed, wait_seconds=30)
+    prune_history(ROOT, release, keep=3)
 
 
 def registered_gateways(spec: PlatformSpec) -> list[str]:
