@@ -135,6 +135,15 @@ class Device(Check):
         return passed(f"{raw['path']} present ({access})", True)
 
 
+def receiver_unreachable(raw: dict) -> Outcome | None:
+    """CRITICAL when the gateway has no receiver configured or cannot reach it (both platform kinds)."""
+    if not raw["configured"]:
+        return failed(raw.get("error_text") or "the edge app has no server_api configured")
+    if raw.get("reach_error"):
+        return failed(f"{raw['url']} unreachable: {raw['reach_error']}"[:300])
+    return None
+
+
 class PlatformApi(Check):
     """``{kind: platform_api}``: the platform receiver at the edge app's ``server_api`` answers
     ``/health`` from the gateway itself (the path its heartbeats take). Value: round trip in ms."""
@@ -152,10 +161,8 @@ class PlatformApi(Check):
         return {"op": "platform", "args": {"timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
-        if not raw["configured"]:
-            return failed(raw.get("error_text") or "the edge app has no server_api configured")
-        if raw.get("reach_error"):
-            return failed(f"{raw['url']} unreachable: {raw['reach_error']}"[:300])
+        if (problem := receiver_unreachable(raw)):
+            return problem
         return self.measured(raw["seconds"] * 1000, f"{raw['url']}/health answered", "{:.0f}")
 
 
@@ -173,13 +180,11 @@ class Heartbeat(Check):
         return "platform:heartbeat"
 
     def probe(self) -> dict:
-        return {"op": "platform", "args": {"timeout": self.timeout, "heartbeat": True}}
+        return {"op": "platform", "args": {"timeout": self.timeout}}  # the same probe as platform_api
 
     def judge(self, raw: dict) -> Outcome:
-        if not raw["configured"]:
-            return failed(raw.get("error_text") or "the edge app has no server_api configured")
-        if raw.get("reach_error"):
-            return failed(f"{raw['url']} unreachable: {raw['reach_error']}"[:300])
+        if (problem := receiver_unreachable(raw)):
+            return problem
         if raw.get("record_error"):
             return failed(f"gateway {raw['gateway']!r} not known to the platform: {raw['record_error']}"[:300])
         age = raw["record"].get("heartbeat_age_s")

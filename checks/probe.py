@@ -382,7 +382,8 @@ def probe_device(args):
 
 def probe_platform(args):
     """The platform receiver as this gateway's edge app sees it: from its config's server_api,
-    ``/health`` (reachable?) and, with ``heartbeat``, this gateway's record (last heartbeat age)."""
+    ``/health`` (reachable?) and this gateway's record (last heartbeat age), in one probe that the
+    platform_api and heartbeat checks share."""
     import json
     import urllib.request
 
@@ -404,13 +405,12 @@ def probe_platform(args):
         result["reach_error"] = "%s: %s" % (type(error).__name__, error)
         return result
     result["seconds"] = time.time() - started
-    if args.get("heartbeat"):
-        try:
-            url = "%s/api/gateways/%s" % (base, result["gateway"])
-            with urllib.request.urlopen(url, timeout=args.get("timeout", 5)) as response:
-                result["record"] = json.loads(response.read().decode())
-        except Exception as error:
-            result["record_error"] = "%s: %s" % (type(error).__name__, error)
+    try:
+        url = "%s/api/gateways/%s" % (base, result["gateway"])
+        with urllib.request.urlopen(url, timeout=args.get("timeout", 5)) as response:
+            result["record"] = json.loads(response.read().decode())
+    except Exception as error:
+        result["record_error"] = "%s: %s" % (type(error).__name__, error)
     return result
 
 
