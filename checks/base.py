@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleetops.checks.result import CheckResult, Status
+from fleetops.secrets import redact
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,79}$"
 
@@ -126,7 +127,7 @@ class Check(BaseModel):
         if isinstance(value, float):
             value = round(value, 4)
         return CheckResult(host=host, check=self.name, kind=self.kind, status=status,
-                           message=outcome.message, value=value, unit=self.unit,
+                           message=redact(outcome.message), value=value, unit=self.unit,
                            severity=self.severity, warn=self.warn, crit=self.crit,
                            duration_s=round(duration_s, 4), details=details or {})
 

@@ -81,6 +81,9 @@ def parse_suite(data: object, source: str) -> Suite:
     """Validate suite data; the error names the file, the check and the problem."""
     if not isinstance(data, dict):
         raise InputError(f"suite {source}: expected a mapping with a 'checks' list")
+    if not isinstance(data.get("checks") or [], list):
+        raise InputError(f"suite {source}: checks: expected a list of checks, got "
+                         f"{type(data['checks']).__name__}")
     for index, item in enumerate(data.get("checks") or []):
         if isinstance(item, dict) and item.get("kind") not in kind_names():
             hint = difflib.get_close_matches(str(item.get("kind")), kind_names(), n=1)
@@ -104,9 +107,16 @@ def load_suite(name: str, _seen: tuple[str, ...] = ()) -> Suite:
     if key in _seen:
         raise InputError(f"suite {path}: includes itself (through {' -> '.join(_seen)})")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"suite {path}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise InputError(f"suite {path}: cannot read: {error.strerror}") from None
     except yaml.YAMLError as error:
-        raise InputError(f"suite {path}: not valid YAML: {str(error).splitlines()[0]}") from None
+        # the problem and its position only, never the offending text (it may be a secret file)
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise InputError(f"suite {path}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}") from None
     suite = parse_suite(data, str(path))
     merged: dict[str, Check] = {}
     for included in suite.include:

@@ -18,7 +18,10 @@ name_option = click.option("--name", default=None, help="Lab name (default: $FLE
 
 
 def _lab_name(name: str | None) -> str:
-    return name or os.environ.get("FLEETOPS_LAB") or DEFAULT_NAME
+    """The lab this command is about, validated (a name becomes a path and interface names)."""
+    from fleetops.lab.spec import validate_lab_name
+
+    return validate_lab_name(name or os.environ.get("FLEETOPS_LAB") or DEFAULT_NAME)
 
 
 @click.group()
@@ -55,7 +58,7 @@ def up(host_count: int | None, spec_path: Path | None, name: str | None, subnet:
         path = spec_path or (DEFAULT_SPEC_PATH if DEFAULT_SPEC_PATH.exists() else None)
         spec = load_spec(path) if path else generated_spec(3, _lab_name(name))
         if name:
-            spec = spec.model_copy(update={"name": name})
+            spec = spec.with_name(_lab_name(name))
     say = (lambda msg: None) if (quiet or as_json) else (lambda msg: click.echo(f"lab {spec.name}: {msg}", err=True))
     status = Lab(spec.name).up(spec, progress=say)
     _show(status, as_json, quiet, title=f"lab {status.name} up in {status.seconds:.1f}s")

@@ -167,13 +167,18 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
     from fleetops.roles.edge_spec import EdgeData
     from fleetops.runner import record as records
+    from fleetops.validation import describe_validation_error
+    from pydantic import ValidationError
 
     manifest = load_model(model_dir)  # sha256 checked before anything connects
     inventory_path = resolve_inventory(inventory)
     hosts = select_hosts(load_inventory(inventory_path), limit or ("gateway",), exclude)
     jobs = []
     for host in hosts:
-        spec = EdgeData.model_validate(dict(host.data.dict())).edge
+        try:
+            spec = EdgeData.model_validate(dict(host.data.dict())).edge
+        except ValidationError as error:
+            raise InputError(f"host {host.name}: {describe_validation_error(error)}") from None
         if spec is None or not spec.present:
             raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
         jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port))

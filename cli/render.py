@@ -18,6 +18,7 @@ def print_json(data: object) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -28,7 +29,7 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[obje
         for value in row:
             text = "" if value is None else str(value)
             style = STATUS_STYLE.get(text)
-            cells.append(f"[{style}]{text}[/{style}]" if style else text.replace("[", r"\["))
+            cells.append(f"[{style}]{text}[/{style}]" if style else escape(text))
         table.add_row(*cells)
     width = None if sys.stdout.isatty() else 200  # pipes and logs get whole rows, not wraps
     Console(file=sys.stdout, soft_wrap=False, width=width).print(table)

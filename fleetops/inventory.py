@@ -63,6 +63,8 @@ def load_inventory(path: Path):
         ctx_state.set(State())
     try:
         inventory = make_inventory(str(path), cwd=os.getcwd())
+    except SystemExit as error:  # an inventory file that calls exit() must not end fleetops silently
+        raise InputError(f"{path}: cannot load inventory: it exited ({error.code})") from None
     except Exception as error:  # pyinfra raises several types for broken files
         raise InputError(f"{path}: cannot load inventory: {type(error).__name__}: {error}") from None
     finally:

@@ -6,6 +6,7 @@ and render with StrictUndefined: a missing value is an error, not an empty strin
 
 from __future__ import annotations
 
+import shlex
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def environment() -> jinja2.Environment:
     import fleetops.templates
 
     root = Path(fleetops.templates.__file__).parent
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -28,6 +29,9 @@ def environment() -> jinja2.Environment:
         # HTML reports escape every value (host output ends up in them); configs are plain text.
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
     )
+    # bash templates quote every value with a real shell quoter (never tojson: JSON is not bash)
+    env.filters["shquote"] = lambda value: shlex.quote(str(value))
+    return env
 
 
 def render(name: str, **context: object) -> str:

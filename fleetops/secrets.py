@@ -7,14 +7,18 @@ any text that leaves the process (console logs, diffs, run records, error output
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import shlex
 from pathlib import Path
 
 MASK = "***"
+MIN_LENGTH = 4  # a shorter value cannot be masked without masking ordinary text; Secret refuses it
 _REGISTERED: set[str] = set()
-_SENSITIVE_KEY = re.compile(r"(pass(word|wd|phrase)?|secret|token|private_key|password_hash)", re.I)
+_SENSITIVE_KEY = re.compile(
+    r"(pass(word|wd|phrase)?|secret|token|private_key|password_hash|encryption_key|api_key)", re.I)
 
 
 class Secret:
@@ -25,6 +29,9 @@ class Secret:
     def __init__(self, value: str) -> None:
         if not isinstance(value, str) or not value:
             raise ValueError("a secret must be a non-empty string")
+        if len(value) < MIN_LENGTH:
+            raise ValueError(f"a secret must have at least {MIN_LENGTH} characters (a shorter one "
+                             "could not be masked in logs and records)")
         self._value = value
         register(value)
 
@@ -56,10 +63,18 @@ class Secret:
         return hash(("Secret", self._value))
 
 
+def _forms(value: str) -> set[str]:
+    """The value and the forms it takes once quoted for JSON, shell or SQL, so a secret that
+    holds quotes, backslashes or non-ASCII characters is masked wherever it ends up."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+             shlex.quote(value), value.replace("\\", "\\\\").replace("'", "\\'"), value.replace("'", "''")}
+    return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
 def register(value: str) -> None:
     """Treat ``value`` as secret from now on (values shorter than 4 characters are too noisy)."""
-    if isinstance(value, str) and len(value) >= 4:
-        _REGISTERED.add(value)
+    if isinstance(value, str) and len(value) >= MIN_LENGTH:
+        _REGISTERED.update(_forms(value))
 
 
 def is_sensitive_key(key: str) -> bool:
@@ -89,6 +104,18 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     return text
+
+
+def redact_data(data: object) -> object:
+    """``data`` (JSON-like: dicts, lists, strings, numbers) with every string redacted; keys and
+    non-string values are kept as they are, so the result always serialises again."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {key: redact_data(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(item) for item in data]
+    return data
 
 
 class RedactingFilter(logging.Filter):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from fleetops.roles.spec import PASSWORD_HASH, AbsolutePath, CertificatePair, SecretStr, Strict, UnixName
+from fleetops.roles.spec import PASSWORD_HASH, AccountName, CertificatePair, HomePath, SecretStr, Strict, UnixName
 from fleetops.secrets import Secret
 
 OptionName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{2,40}$")]
@@ -16,18 +16,30 @@ DirName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{
 HostName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")]
 
 
+# Every option the vsftpd template writes; extra_options may add others, never override these.
+TEMPLATE_OPTIONS = frozenset({
+    "listen", "listen_ipv6", "local_enable", "write_enable", "local_umask", "anonymous_enable",
+    "anon_upload_enable", "anon_mkdir_write_enable", "dirmessage_enable", "use_localtime", "xferlog_enable",
+    "xferlog_std_format", "log_ftp_protocol", "vsftpd_log_file", "connect_from_port_20", "secure_chroot_dir",
+    "pam_service_name", "max_clients", "idle_session_timeout", "chroot_local_user", "allow_writeable_chroot",
+    "userlist_enable", "userlist_deny", "userlist_file", "pasv_enable", "pasv_min_port", "pasv_max_port",
+    "pasv_address", "ssl_enable", "rsa_cert_file", "rsa_private_key_file", "ssl_tlsv1", "ssl_tlsv1_1",
+    "ssl_tlsv1_2", "ssl_tlsv1_3", "ssl_sslv2", "ssl_sslv3", "require_ssl_reuse", "ssl_ciphers",
+    "force_local_logins_ssl", "force_local_data_ssl", "anon_root", "local_root", "chroot_list_enable"})
+
+
 class FtpUser(Strict):
     """A local FTP account: no shell login, chrooted to its home, an upload directory inside."""
 
-    name: UnixName
+    name: AccountName
     password_hash: SecretStr
-    home: AbsolutePath | None = None  # default /srv/ftp/<name>
+    home: HomePath | None = None  # default /srv/ftp/<name>
     upload_dir: DirName = "upload"
 
     @field_validator("password_hash")
     @classmethod
     def _hash(cls, value: Secret) -> Secret:
-        if not PASSWORD_HASH.match(value.reveal()):
+        if not PASSWORD_HASH.fullmatch(value.reveal()):
             raise ValueError("must be a crypt(3) hash such as $6$... or $y$... (never a plain password)")
         return value
 
@@ -72,6 +84,10 @@ class FtpSpec(Strict):
         dupes = sorted({name for name in names if names.count(name) > 1})
         if dupes:
             raise ValueError(f"duplicate FTP users: {', '.join(dupes)}")
+        overridden = sorted(set(self.extra_options) & TEMPLATE_OPTIONS)
+        if overridden:
+            raise ValueError(f"extra_options: {', '.join(overridden)} is set by the role itself (use the "
+                             "spec's own key, so the hardening cannot be overridden by accident)")
         if self.pasv_address is not None:
             try:
                 ipaddress.IPv4Address(self.pasv_address)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from fleetops.roles.spec import AbsolutePath, SecretStr, Strict
+from fleetops.roles.spec import AbsolutePath, OptionFileSecret, SecretStr, Strict
 
 # Identifiers reach SQL and shell commands, so they are allow-listed here, never escaped ad hoc.
 DbName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -65,7 +65,7 @@ class BackupPolicy(Strict):
     encryption_key: SecretStr | None = None  # AES-256 (openssl, pbkdf2) when set
     max_age_hours: float = Field(26, gt=0)  # the check's limit for the newest backup
     max_verify_age_hours: float = Field(24 * 8, gt=0)  # the check's limit for the last verify
-    password: SecretStr  # of the backup account (fleetops_backup@localhost), kept in a 0600 option file
+    password: OptionFileSecret  # of the backup account (fleetops_backup@localhost), kept in a 0600 option file
 
 
 class MysqlSpec(Strict):
@@ -87,6 +87,15 @@ class MysqlSpec(Strict):
             ipaddress.ip_address(value)
         except ValueError:
             raise ValueError(f"bind_address: not an IP address: {value!r}") from None
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _settings(cls, value: dict) -> dict:
+        mode = str(value.get("sql_mode", "")).upper()
+        if "NO_BACKSLASH_ESCAPES" in mode:
+            raise ValueError("settings.sql_mode: NO_BACKSLASH_ESCAPES is refused (it changes how every "
+                             "string literal is read; fleetops resets it per batch anyway)")
         return value
 
     @model_validator(mode="after")

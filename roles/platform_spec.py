@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fleetops.roles.mysql_spec import DbName, DbUser
-from fleetops.roles.spec import SecretStr, Strict
+from fleetops.roles.spec import OptionFileSecret, SecretStr, Strict
 
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
 GatewayName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -35,19 +35,11 @@ class PlatformSpec(Strict):
     port: int = Field(8600, ge=1, le=65535)
     database: DbName = "edge_platform"
     db_user: DbUser = "edge_platform"
-    db_password: SecretStr
+    db_password: OptionFileSecret
     admins: list[Admin] = Field(min_length=1)
     gateway_group: str = "gateway"  # every inventory host in it is registered as a gateway
     gateways: list[GatewayName] = Field(default_factory=list)  # extra gateways not in the inventory
     event_labels: list[EventLabel] = Field(default_factory=list)
-
-    @field_validator("db_password")
-    @classmethod
-    def _option_file_safe(cls, value):
-        if any(char in value.reveal() for char in '"\\\n'):
-            raise ValueError("db_password: must not contain double quotes, backslashes or newlines "
-                             "(it is written to a MySQL option file)")
-        return value
 
 
 class PlatformData(BaseModel):

@@ -11,16 +11,64 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator,
                       model_validator)
 
 from fleetops.secrets import Secret
 
 UnixName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
 PackageName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9.+:~_-]*(=[\w.+:~-]+)?$")]
-AbsolutePath = Annotated[str, StringConstraints(pattern=r"^/[^\x00\n]*$")]
-SSH_KEY = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+)\s+[A-Za-z0-9+/=]+(\s+\S.*)?$")
-PASSWORD_HASH = re.compile(r"^\$(1|5|6|y|gy|7|2[aby]?)\$[./A-Za-z0-9$=,]+$")
+# Python's `$` also matches before a final newline: these are used with fullmatch only.
+SSH_KEY = re.compile(r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[!-~]+)[ \t]+[A-Za-z0-9+/=]+([ \t]+[^\r\n]*)?")
+PASSWORD_HASH = re.compile(r"\$(1|5|6|y|gy|7|2[aby]?)\$[./A-Za-z0-9$=,]+")
+SAFE_PATH = re.compile(r"/[A-Za-z0-9._/+-]*")
+
+# Accounts fleetops must never create, re-password or chown a home for.
+RESERVED_ACCOUNTS = frozenset({
+    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "www-data", "backup", "list", "irc", "gnats", "nobody", "nogroup", "_apt", "messagebus", "sshd",
+    "mysql", "ftp", "systemd-network", "systemd-resolve", "systemd-timesync", "polkitd", "adm", "sudo",
+    "staff", "shadow", "utmp", "tty", "disk", "kmem", "operator", "halt", "shutdown"})
+# Homes may only live below these (pyinfra and the FTP role chown a home to its user).
+HOME_ROOTS = ("/home/", "/srv/", "/var/www/", "/opt/")
+
+
+def _safe_path(value: str) -> str:
+    """An absolute, normalised path of plain characters: safe in shell, nginx, vsftpd and systemd
+    text without quoting tricks (no spaces, quotes, ``;``, braces, ``$``, newlines, ``..``)."""
+    if not SAFE_PATH.fullmatch(value):
+        raise ValueError(f"{value!r}: use an absolute path of letters, digits and . _ - + / only")
+    parts = value.split("/")[1:]
+    if value != "/" and (value.endswith("/") or "" in parts or "." in parts or ".." in parts):
+        raise ValueError(f"{value!r}: not a normalised path (no //, /./, /../ or trailing /)")
+    return value
+
+
+def _home_path(value: str) -> str:
+    _safe_path(value)
+    if not value.startswith(HOME_ROOTS):
+        raise ValueError(f"{value!r}: a home must be a directory below {', '.join(HOME_ROOTS)}")
+    return value
+
+
+def _account_name(value: str) -> str:
+    if value in RESERVED_ACCOUNTS or value.startswith("systemd-"):
+        raise ValueError(f"{value!r} is a system account; fleetops manages only ordinary users")
+    return value
+
+
+def _option_file_safe(value: "Secret") -> "Secret":
+    """Option files (MySQL ``[client]``) read ``\\`` as an escape and end a value at a newline."""
+    if any(char in value.reveal() for char in '"\\') or any(ord(char) < 32 or ord(char) == 127
+                                                         for char in value.reveal()):
+        raise ValueError("must not contain double quotes, backslashes or control characters such as "
+                         "newlines (it is written to a MySQL option file)")
+    return value
+
+
+AbsolutePath = Annotated[str, AfterValidator(_safe_path)]
+HomePath = Annotated[str, AfterValidator(_home_path)]
+AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$"), AfterValidator(_account_name)]
 
 
 def _to_secret(value: object) -> object:
@@ -28,6 +76,8 @@ def _to_secret(value: object) -> object:
 
 
 SecretStr = Annotated[Secret, BeforeValidator(_to_secret)]
+# A secret that is written into a MySQL option file (checked before anything is rendered).
+OptionFileSecret = Annotated[Secret, BeforeValidator(_to_secret), AfterValidator(_option_file_safe)]
 
 
 class Strict(BaseModel):
@@ -61,11 +111,11 @@ class GroupSpec(Strict):
 class UserSpec(Strict):
     """An OS user. ``password_hash`` is a crypt(3) hash, handled as a secret."""
 
-    name: UnixName
+    name: AccountName
     present: bool = True
     uid: int | None = Field(default=None, ge=1000, le=60000)
     shell: AbsolutePath = "/bin/bash"
-    home: AbsolutePath | None = None
+    home: HomePath | None = None
     primary_group: UnixName | None = None  # default: a group named after the user
     groups: list[UnixName] = Field(default_factory=list)
     password_hash: SecretStr | None = None
@@ -77,14 +127,14 @@ class UserSpec(Strict):
     @classmethod
     def _keys(cls, keys: list[str]) -> list[str]:
         for key in keys:
-            if not SSH_KEY.match(key.strip()):
+            if not SSH_KEY.fullmatch(key.strip()):
                 raise ValueError(f"not an SSH public key: {key[:30]}...")
         return [key.strip() for key in keys]
 
     @field_validator("password_hash")
     @classmethod
     def _hash(cls, value: Secret | None) -> Secret | None:
-        if value is not None and not PASSWORD_HASH.match(value.reveal()):
+        if value is not None and not PASSWORD_HASH.fullmatch(value.reveal()):
             raise ValueError("must be a crypt(3) hash such as $6$... or $y$... (never a plain password)")
         return value
 

@@ -21,6 +21,7 @@ from fleetops.checks.base import Check, Outcome, Target
 from fleetops.checks.network import Reachable
 from fleetops.checks.result import CheckResult, Status, worst
 from fleetops.checks.suite import HostPlan
+from fleetops.secrets import redact
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -141,8 +142,16 @@ def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
         else:
             raw = dict(trip.results.get(ids[check.name], {"error": "no answer from probe"}))
             duration = raw.pop("_seconds", 0.0)
+            if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+                duration = 0.0
         results.append(check.result(work.plan.host, _judge(check, raw), duration))
     return results
+
+
+def _host_failed(work: HostWork, error: BaseException) -> list[CheckResult]:
+    """UNKNOWN for every check of a host whose results could not be built at all."""
+    why = redact(f"could not check this host: {type(error).__name__}: {error}")[:300]
+    return [check.result(work.plan.host, Outcome(Status.UNKNOWN, why)) for check in work.plan.checks]
 
 
 def _collect_local(check: Check, target: Target, timeout: float) -> tuple[dict, float]:
@@ -165,7 +174,10 @@ def sweep(work: list[HostWork], *, suite: str, inventory: str, timeout: float = 
         futures = {pool.submit(check_host, item, timeout): item.plan.host for item in work}
         for future in as_completed(futures):
             host = futures[future]
-            by_host[host] = future.result()
+            try:
+                by_host[host] = future.result()
+            except Exception as error:  # noqa: BLE001 - one host never ends the whole sweep
+                by_host[host] = _host_failed(next(w for w in work if w.plan.host == host), error)
             if on_host_done:
                 on_host_done(host, worst([result.status for result in by_host[host]]))
     for item in work:

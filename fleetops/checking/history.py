@@ -6,6 +6,7 @@ One row per run and one per result. ``transitions`` uses a window function over 
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from fleetops.checking.engine import CheckRun
 from fleetops.errors import InputError
+from fleetops.fileutil import private_dir
 from fleetops.paths import state_dir
 
 SCHEMA = """
@@ -57,7 +59,10 @@ def history_path() -> Path:
 
 def connect(path: Path | None = None) -> sqlite3.Connection:
     path = path or history_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    if not path.exists():  # created 0600 before sqlite opens it: results carry host output
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
     connection = sqlite3.connect(path, timeout=30)
     connection.executescript(SCHEMA)
     return connection
@@ -91,7 +96,10 @@ def parse_since(text: str | None, now: datetime | None = None) -> float:
     now = now or datetime.now(timezone.utc)
     match = _DURATION.match(text.strip())
     if match:
-        return (now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).timestamp()
+        try:
+            return (now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).timestamp()
+        except (OverflowError, ValueError):
+            return 0.0  # further back than any history: everything
     try:
         when = datetime.fromisoformat(text)
     except ValueError:

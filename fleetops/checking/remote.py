@@ -20,6 +20,11 @@ import paramiko
 from fleetops.checking.target import SshTarget
 
 REMOTE_COMMAND = "python3 -"
+MAX_REPLY = 16 * 2**20  # a probe answer is a few KiB; anything this big is a broken or hostile host
+
+
+class ProbeReplyTooLarge(Exception):
+    """The host sent more than ``MAX_REPLY`` bytes back."""
 
 
 @lru_cache(maxsize=1)
@@ -96,11 +101,16 @@ def round_trip(target: SshTarget, requests: list[dict], timeout: float) -> Round
             if not trip.clock_at and b"\n" in buffer + chunk:
                 trip.clock_at = time.time()
             buffer += chunk
-        while channel.recv_stderr_ready():
+            if len(buffer) > MAX_REPLY:
+                raise ProbeReplyTooLarge(f"probe reply larger than {MAX_REPLY // 2**20} MiB")
+        while channel.recv_stderr_ready() and len(errors) < MAX_REPLY:
             errors += channel.recv_stderr(65536)
         status = channel.recv_exit_status()
         trip.ms = (time.perf_counter() - started) * 1000
         _parse(trip, buffer, errors, status)
+    except ProbeReplyTooLarge as error:
+        trip.probe_error = str(error)
+        trip.ms = (time.perf_counter() - started) * 1000
     except Exception as error:  # noqa: BLE001 - every host problem becomes a result
         trip.error = _describe(error)
         trip.ms = (time.perf_counter() - started) * 1000
@@ -113,11 +123,19 @@ def round_trip(target: SshTarget, requests: list[dict], timeout: float) -> Round
 def _parse(trip: RoundTrip, stdout: bytes, stderr: bytes, status: int) -> None:
     lines = stdout.decode(errors="replace").splitlines()
     try:
-        trip.remote_clock = ast.literal_eval(lines[0])["clock"]
+        clock = ast.literal_eval(lines[0])["clock"]
         answer = ast.literal_eval(lines[1])
-        trip.results = answer["results"]
-        trip.cpu_s = answer.get("cpu_s")
-    except (IndexError, ValueError, KeyError, TypeError, SyntaxError, MemoryError):
+        results, cpu_s = answer["results"], answer.get("cpu_s")
+        # the host is not trusted to answer in shape: every field is checked before use
+        if not isinstance(clock, (int, float)) or isinstance(clock, bool):
+            raise TypeError("clock is not a number")
+        if not isinstance(results, dict) or not all(
+                isinstance(key, str) and isinstance(value, dict) for key, value in results.items()):
+            raise TypeError("results is not a mapping of probe answers")
+        if cpu_s is not None and (not isinstance(cpu_s, (int, float)) or isinstance(cpu_s, bool)):
+            raise TypeError("cpu_s is not a number")
+        trip.remote_clock, trip.results, trip.cpu_s = float(clock), results, cpu_s
+    except (IndexError, ValueError, KeyError, TypeError, SyntaxError, MemoryError, RecursionError):
         text = stderr.decode(errors="replace").strip().splitlines()
         if status == 127:
             trip.probe_error = "python3 not found on the host"

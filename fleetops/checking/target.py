@@ -9,6 +9,7 @@ from pathlib import Path
 
 import paramiko
 
+from fleetops.errors import InputError
 from fleetops.secrets import Secret
 from fleetops.sshutil import set_nodelay
 
@@ -28,13 +29,14 @@ class SshTarget:
 
     @classmethod
     def from_host(cls, host) -> "SshTarget":
+        """The target for a pyinfra inventory host (InputError on unusable connection data)."""
         data = host.data
         password = data.get("ssh_password")
         strict = data.get("ssh_strict_host_key_checking")
         return cls(
             name=host.name,
             hostname=str(data.get("ssh_hostname") or host.name),
-            port=int(data.get("ssh_port") or 22),
+            port=_port(host.name, data.get("ssh_port")),
             user=str(data.get("ssh_user") or getpass.getuser()),
             key_file=data.get("ssh_key"),
             known_hosts=data.get("ssh_known_hosts_file") or os.path.expanduser("~/.ssh/known_hosts"),
@@ -63,3 +65,16 @@ class SshTarget:
             raise
         set_nodelay(client.get_transport())
         return client
+
+
+def _port(host: str, value: object) -> int:
+    """``ssh_port`` from host data as a port number, or one line naming host and value."""
+    if value in (None, ""):
+        return 22
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535 or isinstance(value, bool):
+        raise InputError(f"host {host}: ssh_port: not a port number: {value!r}")
+    return port

@@ -29,7 +29,7 @@ from fleetops.lab import cgroups, network
 from fleetops.lab.image import ImageRecipe, ensure_image
 from fleetops.lab.inventory_file import write_inventory
 from fleetops.lab.limits import ensure_inotify_instances
-from fleetops.lab.spec import LabHost, LabSpec
+from fleetops.lab.spec import LabHost, LabSpec, validate_lab_name
 from fleetops.lab.system import require_tools, run
 from fleetops.paths import state_dir
 from fleetops import sshutil
@@ -77,8 +77,8 @@ class Lab:
     """One named lab on this machine."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        self.dir = lab_dir(name)
+        self.name = validate_lab_name(name)
+        self.dir = lab_dir(self.name)
         self.state_file = self.dir / "state.json"
         self.key_file = self.dir / "id_ed25519"
         self.known_hosts = self.dir / "known_hosts"
@@ -111,7 +111,10 @@ class Lab:
                 f"lab {self.name} runs on {state['spec']['subnet']}; run 'fleetops lab down' "
                 f"before changing its subnet to {spec.subnet}"
             )
+        if spec.name != self.name:
+            raise InputError(f"lab {self.name}: the spec names lab {spec.name!r}")
         _check_subnet_free(self.name, spec)
+        network.check_not_local(spec.subnet, spec.bridge)
         progress("golden image")
         image = ensure_image(ImageRecipe())
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -284,9 +287,17 @@ class Lab:
             others = [p for p in labs_dir().glob("*/state.json") if p.parent.name != self.name]
             network.down(spec.bridge, spec.subnet, self.name,
                          None if others else state.get("ip_forward_before"))
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
+        self._remove_own_directory()
         return removed
+
+    def _remove_own_directory(self) -> None:
+        """Delete the lab's directory, and only when it really is one: directly under
+        ``labs_dir()`` and not a symlink (the name is validated too, so no ``..`` or ``/``)."""
+        if not self.dir.exists() and not self.dir.is_symlink():
+            return
+        if self.dir.is_symlink() or self.dir.resolve().parent != labs_dir().resolve():
+            raise InputError(f"lab {self.name}: {self.dir} is not a lab directory; not removing it")
+        shutil.rmtree(self.dir)
 
     def _orphan_hosts(self, known: set[str]) -> set[str]:
         hosts_dir = self.dir / "hosts"

@@ -29,6 +29,29 @@ def _iptables(action: str, rule: list[str], check: bool = True) -> int:
     return run(["iptables", "-w", *table, action, chain, *rest], check=check).returncode
 
 
+def local_networks(skip: str) -> dict[str, ipaddress.IPv4Network]:
+    """The IPv4 networks of this machine's interfaces (but ``skip``), by interface name."""
+    import json
+
+    found = {}
+    for link in json.loads(run(["ip", "-j", "-4", "addr", "show"]).stdout or "[]"):
+        if link.get("ifname") == skip:
+            continue
+        for info in link.get("addr_info", []):
+            found[link["ifname"]] = ipaddress.IPv4Network(f"{info['local']}/{info['prefixlen']}", strict=False)
+    return found
+
+
+def check_not_local(subnet: ipaddress.IPv4Network, bridge: str) -> None:
+    """Refuse a lab subnet that overlaps a network this machine is already on (its LAN)."""
+    from fleetops.errors import InputError
+
+    for name, network in local_networks(skip=bridge).items():
+        if network.prefixlen > 0 and subnet.overlaps(network):
+            raise InputError(f"subnet {subnet} overlaps {network} on {name}, a network this machine "
+                             "is on; choose another subnet")
+
+
 def bridge_exists(bridge: str) -> bool:
     return run(["ip", "link", "show", "dev", bridge], check=False).returncode == 0
 

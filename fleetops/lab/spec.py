@@ -8,18 +8,44 @@ they end up in interface names, cgroup paths and inventory files.
 from __future__ import annotations
 
 import ipaddress
+import keyword
+import re
 from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
+                      field_validator, model_validator)
 
 from fleetops.errors import InputError
 from fleetops.validation import describe_validation_error
 
+# A lab name becomes a directory under <state>/labs, the bridge ``fo-<name>`` (interface names
+# have at most 15 characters) and cgroup paths, so it is allow-listed wherever it comes from.
+LAB_NAME = re.compile(r"[a-z][a-z0-9]{0,9}")
 LabName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,9}$")]
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")]
-GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+
+
+def _not_a_keyword(name: str) -> str:
+    """Group names become Python names in the generated inventory file."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ValueError(f"group name {name!r} is a Python keyword (groups are names in inventory.py)")
+    return name
+
+
+GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$"), AfterValidator(_not_a_keyword)]
+
+# Ranges a lab bridge must never take: they belong to the machine itself or to nobody.
+FORBIDDEN_NETWORKS = tuple(ipaddress.IPv4Network(net) for net in (
+    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4"))
+
+
+def validate_lab_name(name: str) -> str:
+    """``name`` when it is a valid lab name, else InputError (``--name``, ``$FLEETOPS_LAB``)."""
+    if not isinstance(name, str) or not LAB_NAME.fullmatch(name):
+        raise InputError(f"lab name {name!r}: use 1-10 lowercase letters and digits, starting with a letter")
+    return name
 
 DEFAULT_SPEC_PATH = Path("inventory/lab.yml")
 
@@ -40,6 +66,18 @@ class LabSpec(BaseModel):
 
     name: LabName = "lab"
     subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.77.0.0/24")
+
+    @field_validator("subnet", mode="before")
+    @classmethod
+    def _network(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                network = ipaddress.IPv4Network(value, strict=False)
+            except ValueError:
+                return value  # pydantic names the problem
+            if str(network) != value.strip() and "/" in value:
+                raise ValueError(f"{value} has host bits set; did you mean {network}?")
+        return value
     hosts: list[LabHost] = Field(min_length=1, max_length=60)
     group_data: Path | None = None
 
@@ -49,14 +87,19 @@ class LabSpec(BaseModel):
         dupes = sorted({name for name in names if names.count(name) > 1})
         if dupes:
             raise ValueError(f"duplicate host names: {', '.join(dupes)}")
-        if not self.subnet.is_private:
-            raise ValueError(f"subnet {self.subnet} is not a private range")
+        if not self.subnet.is_private or any(self.subnet.overlaps(net) for net in FORBIDDEN_NETWORKS):
+            raise ValueError(f"subnet {self.subnet} is not a private range a lab may use "
+                             "(use 10.x, 172.16-31.x or 192.168.x)")
         if self.subnet.num_addresses - 12 < len(self.hosts):
             raise ValueError(f"subnet {self.subnet} is too small for {len(self.hosts)} hosts")
         clash = {host.name for host in self.hosts} & {g for h in self.hosts for g in h.groups}
         if clash:
             raise ValueError(f"names used as both host and group: {', '.join(sorted(clash))}")
         return self
+
+    def with_name(self, name: str) -> "LabSpec":
+        """This spec under another name, validated again (``model_copy`` would not validate)."""
+        return LabSpec.model_validate({**self.model_dump(), "name": name})
 
     @property
     def gateway(self) -> ipaddress.IPv4Address:

@@ -57,7 +57,7 @@ def convert_sklearn(dataset: str, out_dir: Path, name: str | None = None, versio
     onnx_model = to_onnx(model, train_x[:1], target_opset={"": 15, "ai.onnx.ml": 3},
                          options={id(model): {"zipmap": False}})
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out_dir / MODEL_FILE, onnx_model.SerializeToString())
+    atomic_write_bytes(out_dir / MODEL_FILE, onnx_model.SerializeToString(), mode=0o644)
     np.savez_compressed(out_dir / EVAL_FILE, x=test_x, y=test_y, calibration=train_x[:200])
 
     predicted = model.predict(test_x)
@@ -100,7 +100,7 @@ def convert_text(out_dir: Path, name: str | None = None, version: str = "1") -> 
     onnx_model = to_onnx(model, initial_types=[("text", StringTensorType([None, 1]))],
                          target_opset={"": 15, "ai.onnx.ml": 3}, options={id(model): {"zipmap": False}})
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out_dir / MODEL_FILE, onnx_model.SerializeToString())
+    atomic_write_bytes(out_dir / MODEL_FILE, onnx_model.SerializeToString(), mode=0o644)
     held_texts = [text for _category, text in HELD_OUT]
     held_targets = np.array([labels.index(category) for category, _text in HELD_OUT])
     eval_x = np.array(held_texts + texts)

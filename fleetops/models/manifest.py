@@ -103,7 +103,7 @@ def describe(model_path: Path) -> dict:
 
 def write(directory: Path, manifest: Manifest) -> Path:
     path = directory / MANIFEST_FILE
-    atomic_write_text(path, manifest.model_dump_json(indent=2, exclude_none=True) + "\n")
+    atomic_write_text(path, manifest.model_dump_json(indent=2, exclude_none=True) + "\n", mode=0o644)
     return path
 
 

@@ -85,7 +85,7 @@ def orientation(out_dir: Path, name: str | None = None, version: str = "1") -> M
 
     out_dir.mkdir(parents=True, exist_ok=True)
     blob = wheel_member(*ORIENTATION)
-    atomic_write_bytes(out_dir / MODEL_FILE, blob)
+    atomic_write_bytes(out_dir / MODEL_FILE, blob, mode=0o644)
     meta = {entry.key: entry.value for entry in onnx.load_from_string(blob).metadata_props}
     labels = meta["character"].splitlines()  # the model's own label list: 0, 90, 180, 270
     page = _rgb(data.page())
@@ -144,7 +144,7 @@ def _speech(text: str, rate: int = 16000) -> np.ndarray:
 
 def vad(out_dir: Path, name: str | None = None, version: str = "1") -> Manifest:
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out_dir / MODEL_FILE, wheel_member(*VAD))
+    atomic_write_bytes(out_dir / MODEL_FILE, wheel_member(*VAD), mode=0o644)
     second = 16000
     speech = _speech("The gateway reports a heartbeat every ten seconds.")
     speech = np.concatenate([speech, np.zeros(max(0, 3 * second - len(speech)), np.int16)])[:3 * second]

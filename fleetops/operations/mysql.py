@@ -19,6 +19,18 @@ from fleetops.secrets import Secret
 PRIVATE_DIR = "/root/.fleetops"
 
 
+# The first line of every batch: whatever the server's global sql_mode, string literals below
+# are read with backslash escapes (which sql_string relies on). It holds no backslash itself,
+# so it parses the same in both modes.
+RESET_SQL_MODE = ("SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, "
+                  "'NO_BACKSLASH_ESCAPES', ''), ',,', ','))")
+
+
+def batch_body(statements: list[str]) -> str:
+    """The text of one batch: the sql_mode reset, then each statement terminated by ``;``."""
+    return "".join(statement.rstrip().rstrip(";") + ";\n" for statement in [RESET_SQL_MODE, *statements])
+
+
 def sql_string(value: str) -> str:
     """A single-quoted SQL string literal (backslashes and quotes escaped, NUL refused)."""
     if "\x00" in value:
@@ -48,7 +60,7 @@ def mysql_statements(statements: list[str], label: str = "sql"):
     """
     if not statements:
         return
-    body = "".join(statement.rstrip().rstrip(";") + ";\n" for statement in statements)
+    body = batch_body(statements)
     name = f"{PRIVATE_DIR}/{label}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.sql"
     q_file = shlex.quote(name)
     yield StringCommand(f"install -d -m 700 {shlex.quote(PRIVATE_DIR)} && install -m 600 /dev/null {q_file}")

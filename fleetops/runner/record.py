@@ -18,8 +18,9 @@ from pathlib import Path
 
 import jsonschema
 
+from fleetops.fileutil import private_dir
 from fleetops.paths import runs_dir, schema_path
-from fleetops.secrets import redact
+from fleetops.secrets import redact_data
 
 SCHEMA_ID = "fleetops.run-record/v1"
 
@@ -126,7 +127,7 @@ class RunRecord:
             "summary": self.summary(),
             "hosts": hosts,
         }
-        return json.loads(redact(json.dumps(record)))
+        return redact_data(record)
 
 
 def validate(record: dict) -> None:
@@ -137,8 +138,7 @@ def validate(record: dict) -> None:
 
 def write(record: dict, directory: Path | None = None) -> Path:
     """Write the record as ``<run_id>.json`` (mode 0600) and return its path."""
-    directory = directory or runs_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(directory or runs_dir())
     path = directory / f"{record['run_id']}.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

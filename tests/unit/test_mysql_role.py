@@ -41,13 +41,13 @@ def test_grant_lines_parse_to_pairs_and_hide_nothing_sensitive():
 
 def test_spec_normalises_privileges_and_checks_references():
     parsed = spec(databases=[{"name": "shop"}],
-                  users=[{"name": "app", "password": "pw", "privileges": {"shop": ["all", "select"]}}])
+                  users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["all", "select"]}}])
     assert parsed.users[0].privileges == {"shop": ["ALL PRIVILEGES", "SELECT"]}
     with pytest.raises(ValidationError, match="undeclared database 'nope'"):
-        spec(users=[{"name": "app", "password": "pw", "privileges": {"nope": ["SELECT"]}}])
+        spec(users=[{"name": "app", "password": "pw-123", "privileges": {"nope": ["SELECT"]}}])
     with pytest.raises(ValidationError, match="unknown privilege"):
         spec(databases=[{"name": "shop"}],
-             users=[{"name": "app", "password": "pw", "privileges": {"shop": ["DROP TABLES; --"]}}])
+             users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["DROP TABLES; --"]}}])
     with pytest.raises(ValidationError, match="name"):
         spec(databases=[{"name": "shop`; DROP"}])
     with pytest.raises(ValidationError, match="bind_address"):
@@ -74,5 +74,5 @@ def test_backup_script_renders_and_parses(tmp_path, compression):
     path = tmp_path / "backup.sh"
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    assert 'DATABASES=("shop" )' in script and "set -euo pipefail" in script
+    assert 'DATABASES=(shop )' in script and "set -euo pipefail" in script
     assert "canary-pw-123" not in script and "canary-key-456" not in script  # files only

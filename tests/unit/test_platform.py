@@ -19,7 +19,7 @@ from fleetops.platform.schema import SCHEMA_VERSION, password_hash, verify_passw
 from fleetops.roles.platform import reference_statements
 from fleetops.roles.platform_spec import PlatformData, PlatformSpec
 
-SPEC = {"db_password": "pw", "admins": [{"name": "admin", "password": "s3cret"}],
+SPEC = {"db_password": "pw-123", "admins": [{"name": "admin", "password": "s3cret"}],
         "event_labels": [{"label": "face", "severity": "info", "description": "a face"}]}
 
 
@@ -53,7 +53,7 @@ def test_reference_data_runs_sql_only_on_drift():
 
 @pytest.mark.parametrize("change, message", [
     ({"admins": []}, "admins"),
-    ({"db_password": 'a"b'}, "double quotes"),
+    ({"db_password": 'ab"cd'}, "double quotes"),
     ({"event_labels": [{"label": "x", "severity": "fatal"}]}, "severity"),
     ({"database": "Bad-Name"}, "database"),
 ])

@@ -2,17 +2,20 @@
 
 Gauges labelled by host and check: status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), the measured
 value where it is a number, per-host worst status, and the run's timestamp and duration.
-Written atomically by prometheus_client, so node_exporter never reads half a file.
+Written atomically, so node_exporter never reads half a file. The only output that is
+world-readable (0644): node_exporter runs as its own user, and the file carries no messages,
+only names, states and numbers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import generate_latest
 
 from fleetops.checking.engine import CheckRun
+from fleetops.fileutil import atomic_write_bytes
 
 
 def registry_for(run: CheckRun) -> CollectorRegistry:
@@ -46,4 +49,4 @@ def render(run: CheckRun) -> str:
 
 
 def write(run: CheckRun, path: Path) -> None:
-    write_to_textfile(str(path), registry_for(run))
+    atomic_write_bytes(path, generate_latest(registry_for(run)), mode=0o644)
