@@ -75,6 +75,11 @@ class Check(BaseModel):
         """The name used when the suite gives none, e.g. ``service:nginx``."""
         return self.kind
 
+    def for_host(self, data: dict) -> "Check":
+        """This check as it runs on a host with group data ``data`` (most kinds need nothing from
+        it; a kind that needs a host's credential takes it here, never from a suite file)."""
+        return self
+
     # -- the two halves ----------------------------------------------------------------------
     def probe(self) -> dict:
         """Host-side checks: the remote probe to run, ``{"op": ..., "args": {...}}``."""

@@ -15,10 +15,11 @@ import time
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from fleetops.checks.base import Check, Outcome, Target, failed
 from fleetops.edge.inference import payload_of
+from fleetops.secrets import Secret
 
 
 class Inference(Check):
@@ -28,8 +29,11 @@ class Inference(Check):
     the model's first golden input, after ``warmup`` calls.
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     kind: Literal["inference"]
     url: str = Field("http://{address}:8500", pattern=r"^http://[^\s/]+(:\d+)?/?$")
+    token: Secret | None = Field(None, exclude=True)  # the gateway's edge.infer_token (group data only)
     warmup: int = Field(5, ge=0, le=1000)
     requests: int = Field(50, ge=1, le=10000)
     timeout: float = Field(10.0, gt=0, le=120)
@@ -41,13 +45,25 @@ class Inference(Check):
     def default_name(self) -> str:
         return "inference"
 
+    def for_host(self, data: dict) -> "Inference":
+        """Takes the gateway's ``edge.infer_token`` when its app requires one."""
+        token = (data.get("edge") or {}).get("infer_token") if isinstance(data.get("edge"), dict) else None
+        if token is None:
+            return self
+        return self.model_copy(update={"token": token if isinstance(token, Secret) else Secret(str(token))})
+
     def collect(self, target: Target, timeout: float) -> dict:
         parts = urlsplit(self.url.format(address=target.address, host=target.name))
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=min(self.timeout, timeout))
 
+        # smoke traffic is marked: the app answers and logs it, but it never counts as a detection
+        headers = {"Content-Type": "application/json", "X-Fleetops-Smoke": "1"}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token.reveal()}"
+
         def call(method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
             payload = json.dumps(body).encode() if body is not None else None
-            conn.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+            conn.request(method, path, body=payload, headers=headers)
             response = conn.getresponse()
             return response.status, json.loads(response.read() or b"{}")
 

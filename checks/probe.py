@@ -397,9 +397,21 @@ def probe_platform(args):
     if not base:
         return {"configured": False, "source": source}
     result = {"configured": True, "url": base, "gateway": config.get("gateway_name")}
+    context = None
+    if base.startswith("https"):  # verified exactly as the app's reporter does
+        import ssl
+
+        context = ssl.create_default_context(cafile=config.get("server_ca_file"))
+    headers = {}
+    if config.get("server_token_file"):
+        try:
+            with open(config["server_token_file"]) as handle:
+                headers["Authorization"] = "Bearer " + handle.read().strip()
+        except OSError as error:
+            result["record_error"] = "cannot read the gateway token: %s" % error
     started = time.time()
     try:
-        with urllib.request.urlopen(base + "/health", timeout=args.get("timeout", 5)) as response:
+        with urllib.request.urlopen(base + "/health", timeout=args.get("timeout", 5), context=context) as response:
             result["status"] = response.status
     except Exception as error:  # unreachable, refused, HTTP error: all mean "not reachable"
         result["reach_error"] = "%s: %s" % (type(error).__name__, error)
@@ -407,7 +419,8 @@ def probe_platform(args):
     result["seconds"] = time.time() - started
     try:
         url = "%s/api/gateways/%s" % (base, result["gateway"])
-        with urllib.request.urlopen(url, timeout=args.get("timeout", 5)) as response:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=args.get("timeout", 5), context=context) as response:
             result["record"] = json.loads(response.read().decode())
     except Exception as error:
         result["record_error"] = "%s: %s" % (type(error).__name__, error)

@@ -186,7 +186,7 @@ def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan
         if override is not None and override.disabled:
             continue
         try:
-            planned.append(_override(check, override) if override else check)
+            planned.append((_override(check, override) if override else check).for_host(data))
         except ValidationError as error:
             raise InputError(f"host {host}: check_overrides.{check.name}: "
                              f"{describe_validation_error(error)}") from None

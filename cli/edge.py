@@ -17,9 +17,9 @@ ln -sfn "$previous" "$root/.current.tmp" && mv -T "$root/.current.tmp" "$root/cu
 touch "$current"  # the release rolled back from becomes the newest "other" one (roll forward again)
 systemctl reset-failed fleetops-edge 2>/dev/null || true  # a deliberate restart, not a crash loop
 systemctl restart fleetops-edge
-port=$(python3 -c 'import json; print(json.load(open("/etc/fleetops-edge/config.json"))["listen_port"])')
+url=$(python3 -c 'import json; c = json.load(open("/etc/fleetops-edge/config.json")); h = c.get("listen_host", "127.0.0.1"); print("http://%s:%s/ready" % ("127.0.0.1" if h in ("0.0.0.0", "::") else h, c["listen_port"]))')
 for i in $(seq 120); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/ready', timeout=2)" 2>/dev/null; then
+  if python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" 2>/dev/null; then
     printf '{"from": "%s", "to": "%s", "ready": true}\n' "$(basename "$current")" "$(basename "$previous")"; exit 0
   fi
   sleep 0.5

@@ -181,7 +181,7 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
             raise InputError(f"host {host.name}: {describe_validation_error(error)}") from None
         if spec is None or not spec.present:
             raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
-        jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port))
+        jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port, spec.infer_token))
     started = time.perf_counter()
     record = records.RunRecord(deploy=f"model deploy {manifest.name} v{manifest.version} "
                                f"{manifest.sha256[:12]}", inventory=str(inventory_path), dry_run=False,

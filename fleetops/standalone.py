@@ -3,7 +3,9 @@
 The edge inference app and the platform receiver run on their hosts from offline bundles, with
 this file shipped next to them (it needs only pydantic and, to serve, uvicorn). A config that
 does not validate stops the app with one line naming the key; ``--check-config`` validates and
-exits, which the roles use before a new config can take effect.
+exits, which the roles use before a new config can take effect. Both apps also share how they
+read untrusted bodies: a size limit enforced before the body is read whole, and strict JSON
+(no NaN or Infinity).
 """
 
 from __future__ import annotations
@@ -29,6 +31,52 @@ def load_config(model: type[Config], path: str) -> Config:
         raise SystemExit(f"config {path}: {error}") from None
 
 
+class BodyTooLarge(Exception):
+    """The request body is over the app's limit (answered 413)."""
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json(raw: bytes) -> object:
+    """Strict JSON: ``NaN``/``Infinity`` (which Python's json accepts) are refused, as is nesting
+    too deep to parse; every failure is a ValueError the apps answer with 400."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+async def read_body(request, limit: int) -> bytes:
+    """The request body, refused with BodyTooLarge as soon as it is known to exceed ``limit``
+    bytes: from ``Content-Length`` before reading anything, else while it streams in."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise BodyTooLarge(f"body of {declared} bytes is over the limit of {limit}")
+        except ValueError:
+            raise BodyTooLarge("Content-Length is not a number") from None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_secret_file(path: str | None) -> str | None:
+    """A token from a file (first line, stripped); None when no file is configured."""
+    if not path:
+        return None
+    text = Path(path).read_text().strip()
+    if len(text) < 16:
+        raise ValueError(f"{path}: a token must have at least 16 characters")
+    return text
+
+
 def main(argv: list[str] | None, description: str, model: type[Config], create_app: Callable) -> int:
     """``--config FILE [--check-config]``: validate, then serve ``create_app(config)`` with uvicorn
     on the config's ``listen_host``/``listen_port``."""
@@ -42,6 +90,9 @@ def main(argv: list[str] | None, description: str, model: type[Config], create_a
         return 0
     import uvicorn
 
+    tls = {}
+    if getattr(config, "tls_cert", None):
+        tls = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key}
     uvicorn.run(create_app(config), host=config.listen_host, port=config.listen_port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, **tls)
     return 0

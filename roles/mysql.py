@@ -124,16 +124,24 @@ def _account_password(user: DbUserSpec, existing: dict | None, *, label: str, cr
 
 
 def _grants(user: DbUserSpec, account: str, created: bool) -> None:
-    wanted = {(privilege, f"{'*' if db == '*' else db}.*")
+    wanted = {(privilege, _grant_object(db).replace("`", ""))
               for db, privileges in user.privileges.items() for privilege in privileges}
     current = set() if created else host.get_fact(MysqlGrants, user=user.name, host=user.host)
     if wanted == current:
         return
     statements = [f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account}"] if current else []
     for db, privileges in sorted(user.privileges.items()):
-        target = "*.*" if db == "*" else f"`{db}`.*"
+        target = _grant_object(db)
         statements.append(f"GRANT {', '.join(privileges)} ON {target} TO {account}")
     mysql_statements(name=f"Grants of {user.name}@{user.host}", label="grants", statements=statements)
+
+
+def _grant_object(key: str) -> str:
+    """``*`` -> ``*.*``, ``db`` -> ```db`.*``, ``db.table`` -> ```db`.`table``` (names allow-listed)."""
+    if key == "*":
+        return "*.*"
+    database, _, table = key.partition(".")
+    return f"`{database}`.`{table}`" if table else f"`{database}`.*"
 
 
 def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:

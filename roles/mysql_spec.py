@@ -33,12 +33,13 @@ class Database(Strict):
 
 
 class DbUserSpec(Strict):
-    """A database account; ``privileges`` maps a database name (or ``*``) to privilege names."""
+    """A database account; ``privileges`` maps a database name (or ``*``, or ``db.table`` for a
+    table-level grant) to privilege names."""
 
     name: DbUser
     host: DbHost = "localhost"
     password: SecretStr
-    privileges: dict[Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,63}|\*)$")],
+    privileges: dict[Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?|\*)$")],
                      list[str]] = Field(default_factory=dict)
     present: bool = True
 
@@ -102,7 +103,8 @@ class MysqlSpec(Strict):
     def _references(self) -> "MysqlSpec":
         names = [db.name for db in self.databases]
         for user in self.users:
-            for database in user.privileges:
+            for target in user.privileges:
+                database = target.split(".", 1)[0]
                 if database != "*" and database not in names:
                     raise ValueError(f"user {user.name}: privileges on undeclared database {database!r}")
         accounts = [(user.name, user.host) for user in self.users]

@@ -19,10 +19,15 @@ to ``log_path``. A label confirmed ``confirm_frames`` times in a row at or above
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
+import logging.handlers
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
@@ -90,14 +95,32 @@ class Tuning(BaseModel):
 
 
 class Config(Tuning):
-    """The app's configuration (rendered by the edge role from group data)."""
+    """The app's configuration (rendered by the edge role from group data). It holds no secret:
+    tokens live in their own 0600 files, named here."""
 
-    listen_host: str = "0.0.0.0"
+    listen_host: str = "127.0.0.1"
     listen_port: int = Field(8500, ge=1, le=65535)
     gateway_name: str = Field("gateway", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     server_api: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    server_token_file: str | None = Field(None, pattern=r"^/")  # this gateway's receiver token
+    server_ca_file: str | None = Field(None, pattern=r"^/")  # CA that signed the receiver's certificate
+    infer_token_file: str | None = Field(None, pattern=r"^/")  # when set, /infer needs this bearer token
     model_path: str = Field(pattern=r"^/")
     log_path: str = Field("/var/log/fleetops-edge/inference.jsonl", pattern=r"^/")
+    log_max_bytes: int = Field(10 * 2**20, ge=4096, le=2**34)  # rotated beyond this size
+    log_backups: int = Field(3, ge=1, le=100)
+    max_body_bytes: int = Field(4 * 2**20, ge=1024, le=2**28)  # bigger /infer bodies get 413
+    max_streams: int = Field(256, ge=1, le=100_000)  # detector streaks kept (one per stream/client)
+
+    @model_validator(mode="after")
+    def _address(self):
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(self.listen_host)
+        except ValueError:
+            raise ValueError(f"listen_host: not an IP address: {self.listen_host!r}") from None
+        return self
 
 
 def load_config(path: str) -> Config:
@@ -130,11 +153,16 @@ class Model:
 
         directory = Path(config.model_path)
         self.manifest = json.loads((directory / "manifest.json").read_text())
+        blob = (directory / "model.onnx").read_bytes()
+        # the hash of what is really loaded, not the manifest's claim: a swapped file is refused
+        self.sha256 = hashlib.sha256(blob).hexdigest()
+        if self.sha256 != self.manifest.get("sha256"):
+            raise ValueError(f"model.onnx has sha256 {self.sha256[:12]}, its manifest says "
+                             f"{str(self.manifest.get('sha256'))[:12]}: refusing a file that is not the model")
         options = ort.SessionOptions()
         options.intra_op_num_threads = config.threads
         options.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(directory / "model.onnx"), sess_options=options,
-                                       providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(blob, sess_options=options, providers=["CPUExecutionProvider"])
         overrides = Preprocess(scale=config.scale, mean=config.mean, std=config.std)
         self.runner = Runner(session, self.manifest, overrides)
         if (problem := misfit(config, self.runner.interface.input)):
@@ -179,11 +207,49 @@ class Detector:
         return None
 
 
+class Detectors:
+    """One Detector per stream (the request's ``stream`` field, else the client address), so one
+    client can neither complete nor break another's streak; the least recently seen streams are
+    forgotten beyond ``limit``."""
+
+    def __init__(self, config: Config, limit: int) -> None:
+        self.config, self.limit = config, limit
+        self.streams: OrderedDict[str, Detector] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def observe(self, stream: str, label: str, confidence: float) -> int | None:
+        with self.lock:
+            detector = self.streams.pop(stream, None) or Detector(self.config)
+            self.streams[stream] = detector
+            while len(self.streams) > self.limit:
+                self.streams.popitem(last=False)
+            return detector.observe(label, confidence)
+
+
+def inference_log(config: Config) -> logging.Logger:
+    """A size-rotated JSON-lines log (``log_max_bytes`` x ``log_backups``): anyone may send
+    requests, so the log must not be able to fill the disk."""
+    Path(config.log_path).parent.mkdir(parents=True, exist_ok=True)
+    log = logging.getLogger(f"fleetops.edge.inference.{config.log_path}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    if not log.handlers:
+        handler = logging.handlers.RotatingFileHandler(config.log_path, maxBytes=config.log_max_bytes,
+                                                       backupCount=config.log_backups)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    return log
+
+
+SMOKE_HEADER = "x-fleetops-smoke"  # monitoring traffic: answered and logged, never a detection
+
+
 def create_app(config: Config, start_reporter: bool = True):
     """The ASGI app; with a ``server_api`` it also starts the heartbeat/event reporter."""
     from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
     from prometheus_client import CollectorRegistry
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
@@ -197,10 +263,12 @@ def create_app(config: Config, start_reporter: bool = True):
     ready_gauge = Gauge("edge_ready", "1 when the model is loaded and warmed up.", registry=registry)
     heartbeat_gauge = Gauge("edge_last_heartbeat_timestamp_seconds",
                             "When the server last accepted a heartbeat (0: never).", registry=registry)
+    dropped = Counter("edge_events_dropped_total", "Detection events not reported (invalid for the receiver).",
+                      registry=registry)
     state: dict = {"model": None, "error": "", "started": time.time(), "served": 0}
-    log_lock = threading.Lock()
-    detector = Detector(config)
-    Path(config.log_path).parent.mkdir(parents=True, exist_ok=True)
+    detectors = Detectors(config, config.max_streams)
+    log = inference_log(config)
+    infer_token = standalone.read_secret_file(config.infer_token_file)
 
     try:
         model = Model(config)
@@ -214,13 +282,14 @@ def create_app(config: Config, start_reporter: bool = True):
         model = state["model"]
         manifest = model.manifest if model is not None else {}
         return {"model": manifest.get("name"), "version": manifest.get("version"),
-                "sha256": manifest.get("sha256"), "ready": bool(model and model.ready),
+                "sha256": model.sha256 if model is not None else None, "ready": bool(model and model.ready),
                 "reason": None if model and model.ready else state["error"][:300],
                 "uptime_s": round(time.time() - state["started"], 1), "inferences": state["served"]}
 
     reporter = None
     if config.server_api:
-        reporter = Reporter(config.server_api, config.gateway_name, config.heartbeat_interval, status)
+        reporter = Reporter(config.server_api, config.gateway_name, config.heartbeat_interval, status,
+                            token_file=config.server_token_file, ca_file=config.server_ca_file)
         heartbeat_gauge.set_function(lambda: reporter.last_success)
         if start_reporter:
             reporter.start()
@@ -232,45 +301,69 @@ def create_app(config: Config, start_reporter: bool = True):
         model = state["model"]
         if model is not None and model.ready:
             return JSONResponse({"ready": True, "model": model.manifest["name"],
-                                 "version": model.manifest["version"], "sha256": model.manifest["sha256"]})
+                                 "version": model.manifest["version"], "sha256": model.sha256})
         return JSONResponse({"ready": False, "reason": state["error"] or "not warmed up"}, status_code=503)
 
     async def manifest(_request: Request) -> JSONResponse:
         model = state["model"]
         if model is None:
             return JSONResponse({"error": state["error"]}, status_code=503)
-        return JSONResponse(model.manifest)
+        return JSONResponse({**model.manifest, "sha256": model.sha256})
+
+    def authorized(request: Request) -> bool:
+        if infer_token is None:
+            return True
+        header = request.headers.get("authorization", "")
+        presented = header[7:] if header.lower().startswith("bearer ") else ""
+        return hmac.compare_digest(presented.encode(), infer_token.encode())
 
     async def infer(request: Request) -> JSONResponse:
+        if not authorized(request):
+            return JSONResponse({"error": "bearer token required"}, status_code=401,
+                                headers={"WWW-Authenticate": 'Bearer realm="fleetops edge"'})
         model = state["model"]
         if model is None:
             return JSONResponse({"error": state["error"]}, status_code=503)
         try:
-            body = await request.json()
+            raw = await standalone.read_body(request, config.max_body_bytes)
+        except standalone.BodyTooLarge as error:
+            failures.inc()
+            return JSONResponse({"error": str(error)}, status_code=413)
+
+        def work() -> tuple[dict, str, float, float]:
+            body = standalone.parse_json(raw)
             if not isinstance(body, dict):
                 raise ValueError("the body must be a JSON object")
-            label, confidence, ms = model.run(body)
+            return (body, *model.run(body))
+
+        try:  # decoding and inference run off the event loop: /health stays responsive
+            body, label, confidence, ms = await run_in_threadpool(work)
         except Exception as error:  # noqa: BLE001 - bad input or a failing model: a 4xx/5xx, not a crash
             failures.inc()
-            status_code = 400 if isinstance(error, (KeyError, ValueError, TypeError)) else 500
+            status_code = 400 if isinstance(error, (KeyError, ValueError, TypeError, IndexError)) else 500
             return JSONResponse({"error": f"{type(error).__name__}: {error}"[:500]}, status_code=status_code)
         inferences.labels(label).inc()
         latency.observe(ms / 1000)
         state["served"] += 1
+        smoke = request.headers.get(SMOKE_HEADER) == "1"
         record = {"time": time.time(), "model": model.manifest["name"],
                   "model_version": model.manifest["version"], "latency_ms": round(ms, 4),
                   "label": label, "confidence": round(confidence, 4),
                   "below_threshold": confidence < config.confidence_threshold}
-        frames = detector.observe(label, confidence)
-        if frames is not None:
-            record["detection"] = True
-            detections.labels(label).inc()
-            if reporter is not None:
-                reporter.event({"time": record["time"], "label": label, "confidence": record["confidence"],
-                                "frames": frames, "model": record["model"],
-                                "model_version": record["model_version"]})
-        with log_lock, open(config.log_path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        if smoke:
+            record["smoke"] = True
+        else:
+            stream = body.get("stream") if isinstance(body.get("stream"), str) else None
+            client = request.client.host if request.client else "?"
+            frames = detectors.observe(f"{client}/{(stream or '')[:64]}", label, confidence)
+            if frames is not None:
+                record["detection"] = True
+                detections.labels(label).inc()
+                event = {"time": record["time"], "label": label, "confidence": record["confidence"],
+                         "frames": frames, "model": record["model"], "model_version": record["model_version"]}
+                if reporter is not None and not reporter.event(event):
+                    dropped.inc()
+        log.info(json.dumps(record))
         return JSONResponse(record)
 
     async def metrics(_request: Request) -> Response:

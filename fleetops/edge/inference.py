@@ -21,6 +21,7 @@ anchors, compared with ``threshold``: ``labels[1]`` when at or above it, else ``
 from __future__ import annotations
 
 import base64
+import math
 import time
 from typing import Literal
 
@@ -164,6 +165,11 @@ class Runner:
         if keys == ["text"]:
             raise ValueError(f"this model takes {spec.kind} input, not text")
         if keys == ["data"]:
+            if not isinstance(payload["data"], str):
+                raise ValueError("data must be a base64 string")
+            expected = self._expected_samples() * np.dtype(spec.dtype).itemsize
+            if expected and len(payload["data"]) > 4 * (expected // 3 + 1) + 4:
+                raise ValueError(f"data is larger than one input ({expected} bytes)")
             try:
                 raw = base64.b64decode(payload["data"], validate=True)
             except (ValueError, TypeError):
@@ -173,7 +179,12 @@ class Runner:
                 raise ValueError(f"data is not a whole number of {spec.dtype} samples")
             samples = np.frombuffer(raw, dtype=spec.dtype)
         else:
-            samples = np.asarray(payload["input"], dtype=np.float32)
+            try:
+                samples = np.asarray(payload["input"], dtype=np.float32)
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError("input must be a (nested) list of numbers") from None
+        if samples.dtype.kind == "f" and not np.isfinite(samples).all():
+            raise ValueError("input holds NaN or infinite values")
         if spec.kind == "image":
             if samples.size != int(np.prod(spec.shape)):
                 raise ValueError(f"image needs {spec.shape[0]}x{spec.shape[1]}x{spec.shape[2]} "
@@ -184,6 +195,11 @@ class Runner:
                 return samples.astype(np.float32) / 32768.0
             return samples.reshape(-1).astype(np.float32)
         return samples.reshape(1, -1) if samples.ndim == 1 else samples
+
+    def _expected_samples(self) -> int:
+        """Samples in one image request (0 where the size is not fixed: audio, text, tabular)."""
+        spec = self.interface.input
+        return int(self.np.prod(spec.shape)) if spec.kind == "image" else 0
 
     def prepare(self, samples):
         """Normalise and lay out decoded samples as the model input tensor."""
@@ -244,6 +260,8 @@ class Runner:
         outputs = self.session.run(None, feeds)
         latency_ms = (time.perf_counter_ns() - started) / 1e6
         label, confidence = self.interpret(outputs)
+        if not math.isfinite(confidence):
+            raise ValueError(f"the model answered a confidence that is not a finite number: {confidence!r}")
         return label, confidence, latency_ms
 
     def check_golden(self, first_only: bool = False) -> list[str]:

@@ -33,8 +33,9 @@ CURRENT = f"{ROOT}/models/current"
 GATE_LATENCY_MS = 1000.0  # p95 over HTTP; above this a model fails the gate
 # The app loads its model before it starts listening, so once /health answers, /ready is final.
 WAIT_UP = ("for i in $(seq 120); do python3 -c \"import json, urllib.request; "
-           "port = json.load(open('/etc/fleetops-edge/config.json'))['listen_port']; "
-           "urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=2)\" 2>/dev/null && exit 0; "
+           "c = json.load(open('/etc/fleetops-edge/config.json')); h = c.get('listen_host', '127.0.0.1'); "
+           "h = '127.0.0.1' if h in ('0.0.0.0', '::') else h; "
+           "urllib.request.urlopen(f'http://{h}:{c[\\\"listen_port\\\"]}/health', timeout=2)\" 2>/dev/null && exit 0; "
            "sleep 0.5; done; exit 1")
 
 
@@ -50,8 +51,10 @@ class Step:
 class GatewayDeploy:
     """One gateway's model deploy, step by step, ending deployed or rolled back."""
 
-    def __init__(self, target: SshTarget, model_dir: Path, manifest: Manifest, port: int) -> None:
+    def __init__(self, target: SshTarget, model_dir: Path, manifest: Manifest, port: int,
+                 infer_token=None) -> None:
         self.target, self.model_dir, self.manifest, self.port = target, model_dir, manifest, port
+        self.infer_token = infer_token
         # the manifest (golden inputs, labels) is part of what is served, so it is part of the name
         self.manifest_sha = manifests.sha256_file(model_dir / MANIFEST_FILE)
         self.dest = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}-{self.manifest_sha[:8]}"
@@ -105,7 +108,7 @@ class GatewayDeploy:
         """Wait for the app to listen, run the inference smoke check; the failure message or None."""
         self.sh(WAIT_UP, timeout=90)  # then the smoke check says ready or why not
         check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=requests,
-                          **thresholds)
+                          **thresholds).for_host({"edge": {"infer_token": self.infer_token}})
         outcome = check.judge(check.collect(Target(self.target.name, self.target.hostname), 30))
         return outcome.message if outcome.status == Status.CRITICAL else None
 

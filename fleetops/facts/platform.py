@@ -1,6 +1,8 @@
 """What the platform receiver's database holds as reference data, read as root over the socket.
 
-Admin password hashes never leave the server: each is reported as a sha256 of the stored hash.
+Admin passwords are reported as their stored pbkdf2 hashes (random salt, 200,000 rounds), so
+the controller can check the declared password against them without ever storing a new salt;
+gateway tokens as the sha256 the receiver compares against (tokens are 256 random bits).
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ from fleetops.facts.mysql import GUARD, MYSQL
 
 
 class PlatformReference(FactBase):
-    """``{"schema": version|None, "admins": {name: sha256}, "gateways": [...], "labels": {label: [severity, description]}}``
-    (``schema`` None and the rest empty when the database or its tables do not exist yet)."""
+    """``{"schema": version|None, "admins": {name: pbkdf2 hash}, "gateways": {name: token sha256 or ""},
+    "labels": {label: [severity, description]}}`` (``schema`` None and the rest empty when the
+    database or its tables do not exist yet)."""
 
     @staticmethod
     def default() -> dict:
-        return {"schema": None, "admins": {}, "gateways": [], "labels": {}}
+        return {"schema": None, "admins": {}, "gateways": {}, "labels": {}}
 
     def command(self, database: str) -> str:
         sql = ("SELECT 'schema', v, '' FROM meta WHERE k = 'schema'; "
-               "SELECT 'admin', name, SHA2(password_hash, 256) FROM admins; "
-               "SELECT 'gateway', name, '' FROM gateways; "
+               "SELECT 'admin', name, password_hash FROM admins; "
+               "SELECT 'gateway', name, IFNULL(token_sha256, '') FROM gateways; "
                "SELECT 'label', label, CONCAT(severity, '|', description) FROM event_labels")
         return f"{GUARD}{MYSQL} -D {shlex.quote(database)} -e {shlex.quote(sql)} 2>/dev/null || true"
 
@@ -37,7 +40,7 @@ class PlatformReference(FactBase):
             elif kind == "admin":
                 state["admins"][key] = value
             elif kind == "gateway":
-                state["gateways"].append(key)
+                state["gateways"][key] = value
             elif kind == "label":
                 severity, _, description = value.partition("|")
                 state["labels"][key] = [severity, description]

@@ -1,13 +1,17 @@
-"""Operations for releases side by side: unpack a bundle into a new release, switch a link atomically."""
+"""Operations for releases side by side: unpack a bundle into a new release, switch a link
+atomically, install a directory of files verified by sha256 on the host."""
 
 from __future__ import annotations
 
 import posixpath
 import shlex
 
+import hashlib
+from pathlib import Path
+
 from pyinfra import host
-from pyinfra.api import StringCommand, operation
-from pyinfra.facts.files import Directory, Link
+from pyinfra.api import FileUploadCommand, StringCommand, operation
+from pyinfra.facts.files import Directory, Link, Sha256File
 
 
 @operation()
@@ -30,6 +34,35 @@ def bundle_release(bundle: str, release: str, python: str = "python3"):
         f"--find-links {q_tmp}/wheels -r {q_tmp}/requirements.txt && "
         f"rm -rf {q_tmp}/wheels && mv -T {q_tmp} {q_release}"
     )
+
+
+@operation()
+def verified_directory(path: str, sources: list[str], mode: str = "644"):
+    """
+    Install local files as the directory ``path``, checked by sha256 on the host before it exists.
+
+    + path: the directory to create (e.g. ``models/<name>-<sha>``); never written in place: the
+      files go to ``path.partial``, ``sha256sum -c`` checks them there, and only then is the
+      directory renamed into place, so an interrupted or corrupted upload is never live
+    + sources: local files (their base names are kept)
+    + mode: of the installed files
+
+    Nothing runs when every file at ``path`` already has the right sha256.
+    """
+    expected = {Path(source).name: hashlib.sha256(Path(source).read_bytes()).hexdigest() for source in sources}
+    if all(host.get_fact(Sha256File, path=f"{path}/{name}") == digest for name, digest in expected.items()):
+        host.noop(f"{path} verified")
+        return
+    partial = path + ".partial"
+    q_path, q_partial = shlex.quote(path), shlex.quote(partial)
+    yield StringCommand(f"rm -rf {q_partial} && mkdir -m 755 {q_partial}")
+    for source in sources:
+        yield FileUploadCommand(source, f"{partial}/{Path(source).name}")
+    sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(expected.items()))
+    yield StringCommand(
+        f"cd {q_partial} && printf %s {shlex.quote(sums)} | sha256sum --quiet -c - && "
+        f"chmod {shlex.quote(mode)} {' '.join(shlex.quote(name) for name in sorted(expected))} && cd / && "
+        f"rm -rf {q_path} && mv -T {q_partial} {q_path} || {{ rm -rf {q_partial}; exit 1; }}")
 
 
 @operation()

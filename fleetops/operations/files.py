@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import shlex
-from io import StringIO
-
 from pyinfra import host, logger
-from pyinfra.api import FileUploadCommand, StringCommand, operation
+from pyinfra.api import StringCommand, operation
 from pyinfra.api.exceptions import OperationValueError
 from pyinfra.context import state
 from pyinfra.facts.files import File, FileContents, Sha256File
 from pyinfra.operations.util.files import generate_color_diff
+
+from fleetops.operations.staging import private_upload
 
 
 @operation()
@@ -73,8 +73,7 @@ def managed_file(
             host.log(f"Will {'modify' if info else 'create'} {path}", logger.info)
             for line in generate_color_diff(current_lines, content.splitlines(keepends=True)):
                 logger.info("  %s", line)
-        yield StringCommand(f"install -m 600 /dev/null {q_tmp}")
-        yield FileUploadCommand(StringIO(content), tmp)
+        yield from private_upload(content, tmp)
         steps = [f"chown {shlex.quote(f'{user}:{group}')} {q_tmp}",
                  f"chmod {shlex.quote(mode)} {q_tmp}"]
         if validate:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from io import StringIO
+from pyinfra.api import StringCommand, operation
 
-from pyinfra.api import FileUploadCommand, StringCommand, operation
-
+from fleetops.operations.staging import private_upload
 from fleetops.secrets import Secret
 
 PRIVATE_DIR = "/root/.fleetops"
@@ -63,6 +62,5 @@ def mysql_statements(statements: list[str], label: str = "sql"):
     body = batch_body(statements)
     name = f"{PRIVATE_DIR}/{label}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.sql"
     q_file = shlex.quote(name)
-    yield StringCommand(f"install -d -m 700 {shlex.quote(PRIVATE_DIR)} && install -m 600 /dev/null {q_file}")
-    yield FileUploadCommand(StringIO(body), name)
+    yield from private_upload(body, name, prepare=f"install -d -m 700 {shlex.quote(PRIVATE_DIR)}")
     yield StringCommand(f"mysql --protocol=socket -u root < {q_file}; rc=$?; rm -f {q_file}; exit $rc")

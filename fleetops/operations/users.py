@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from io import StringIO
-
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, StringCommand, operation
+from pyinfra.api import StringCommand, operation
 from pyinfra.api.exceptions import OperationValueError
 
 from fleetops.facts.users import ShadowState
+from fleetops.operations.staging import private_upload
 from fleetops.secrets import Secret
 
 PRIVATE_DIR = "/root/.fleetops"
@@ -24,8 +23,8 @@ def password_hash(user: str, hash: Secret):
     + user: an existing account
     + hash: a crypt(3) hash wrapped in ``Secret``
 
-    The ``user:hash`` line is uploaded over SFTP into a 0600 file inside a 0700 directory and
-    fed to ``chpasswd -e`` on stdin; the file is removed whatever happens. Idempotence compares
+    The ``user:hash`` line is uploaded over SFTP into a 0600 file inside a 0700 directory (staged
+    privately under ``_sudo``, see :mod:`fleetops.operations.staging`) and fed to ``chpasswd -e`` on stdin; the file is removed whatever happens. Idempotence compares
     sha256 digests, so the hash is not read back either.
 
     **Example:**
@@ -43,8 +42,8 @@ def password_hash(user: str, hash: Secret):
         return
     secret_file = f"{PRIVATE_DIR}/chpasswd-{user}"
     q_file = shlex.quote(secret_file)
-    yield StringCommand(f"install -d -m 700 {shlex.quote(PRIVATE_DIR)} && install -m 600 /dev/null {q_file}")
-    yield FileUploadCommand(StringIO(f"{user}:{hash.reveal()}\n"), secret_file)
+    yield from private_upload(f"{user}:{hash.reveal()}\n", secret_file,
+                              prepare=f"install -d -m 700 {shlex.quote(PRIVATE_DIR)}")
     yield StringCommand(f"chpasswd -e < {q_file}; rc=$?; rm -f {q_file}; exit $rc")
 
 

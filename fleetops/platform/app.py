@@ -1,37 +1,49 @@
 """fleetops platform receiver: stores gateway heartbeats and detection events in MySQL.
 
 Runs standalone on the platform server (its own venv from the offline bundle, next to
-``schema.py``). The database account's credentials come from a 0600 MySQL option file, never
-from the config or the command line. Endpoints:
+``schema.py``), over HTTPS with the certificate the platform role installs. The database
+account's credentials come from a 0600 MySQL option file, never from the config or the command
+line; that account may read the admin table but never write it. Endpoints:
 
-* ``GET /health``                the process is alive
-* ``GET /ready``                 the database answers and has the expected schema version
-* ``POST /api/heartbeat``        ``{"gateway": "gw1", "ready": true, "model": ..., ...}`` from a gateway
+* ``GET /health``                the process is alive (no login)
+* ``GET /ready``                 the database answers and has the expected schema version (no login)
+* ``POST /api/heartbeat``        ``{"gateway": "gw1", "ready": true, "model": ..., ...}``
 * ``POST /api/events``           ``{"events": [{"gateway", "time", "label", "confidence", "frames"}]}``
-* ``GET /api/gateways[/NAME]``   registered gateways with their last heartbeat's age (operational
-  status, no secrets, no login)
-* ``GET /api/events``            recent events; HTTP basic auth with an admin account
+* ``GET /api/gateways``          registered gateways with their last heartbeat's age (admin login)
+* ``GET /api/gateways/NAME``     one gateway (admin login, or that gateway's own token)
+* ``GET /api/events``            recent events (admin login)
 
-Only gateways registered as reference data (by the platform role, from the inventory) may report;
-others get 404 so a typo in a gateway's name shows up at once.
+**Who may call what.** A gateway authenticates with its own token (``Authorization: Bearer``;
+generated at deploy, kept 0600 on the gateway, stored here as a sha256) and may report only as
+itself: an unknown or wrong token is 401 and nothing is stored, a body naming another gateway is
+403. Admins use HTTP basic auth (pbkdf2 with a random salt per hash, rounds pinned in code);
+repeated failures from one address are answered 429 for a while, and unknown names cost as much
+time as known ones. Every body is size-limited (413), strict JSON (no NaN/Infinity), and checked
+field by field (finite numbers in column ranges, times within a day of now, no unknown keys).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import sys
+import threading
+import time
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 try:
     from fleetops import standalone
-    from fleetops.platform.schema import SCHEMA_VERSION, verify_password
+    from fleetops.platform.schema import SCHEMA_VERSION, dummy_hash, verify_password
 except ImportError:  # standalone on the server, next to schema.py and standalone.py in the release
     import standalone  # type: ignore[no-redef]
-    from schema import SCHEMA_VERSION, verify_password  # type: ignore[no-redef]
+    from schema import SCHEMA_VERSION, dummy_hash, verify_password  # type: ignore[no-redef]
 
 Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_CLOCK_SKEW_S = 86400.0  # a gateway's clock may be this far off; beyond it a time is refused
+LOGIN_FAILURES, LOGIN_WINDOW_S = 5, 60.0  # this many bad logins from one address: 429 for the window
 
 
 class Config(BaseModel):
@@ -41,36 +53,56 @@ class Config(BaseModel):
     listen_port: int = Field(8600, ge=1, le=65535)
     database: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     option_file: str = Field(pattern=r"^/")  # [client] user/password/socket, mode 0600
+    tls_cert: str | None = Field(None, pattern=r"^/")
+    tls_key: str | None = Field(None, pattern=r"^/")
+    max_body_bytes: int = Field(2**20, ge=1024, le=2**28)
 
 
-class Heartbeat(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Body(BaseModel):
+    """What every request body shares: no unknown keys, no NaN or infinite numbers."""
 
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _recent(value: float | None) -> float | None:
+    if value is not None and abs(value - time.time()) > MAX_CLOCK_SKEW_S:
+        raise ValueError("time is more than a day away from the receiver's clock")
+    return value
+
+
+class Heartbeat(Body):
     gateway: str = Name
     time: float | None = None
     model: str | None = Field(None, max_length=64)
     version: str | None = Field(None, max_length=64)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     ready: bool
     reason: str | None = Field(None, max_length=300)
-    uptime_s: float | None = None
-    inferences: int | None = None
+    uptime_s: float | None = Field(None, ge=0, le=1e10)
+    inferences: int | None = Field(None, ge=0, le=2**62)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: float | None) -> float | None:
+        return _recent(value)
 
 
-class Event(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Event(Body):
     gateway: str = Name
     time: float
     label: str = Field(min_length=1, max_length=64)
     confidence: float = Field(ge=0, le=1)
-    frames: int = Field(ge=1)
+    frames: int = Field(ge=1, le=1_000_000)
     model: str | None = Field(None, max_length=64)
     model_version: str | None = Field(None, max_length=64)
 
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: float) -> float:
+        return _recent(value)
 
-class Events(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class Events(Body):
     events: list[Event] = Field(max_length=1000)
 
 
@@ -84,35 +116,87 @@ def _when(seconds: float | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(tzinfo=None)
 
 
+def token_digest(token: str) -> str:
+    """How a gateway token is stored: sha256 hex (tokens are 256 random bits, so no slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginThrottle:
+    """Failed admin logins per client address; past the limit, logins are refused without
+    trying the password (which also keeps pbkdf2 from being used to starve the threads)."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def blocked(self, client: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            recent = [t for t in self.failures.get(client, []) if now - t < LOGIN_WINDOW_S]
+            self.failures[client] = recent
+            if len(self.failures) > 10_000:  # forget the oldest addresses, never grow unbounded
+                self.failures = dict(list(self.failures.items())[-5_000:])
+            return len(recent) >= LOGIN_FAILURES
+
+    def failed(self, client: str) -> None:
+        with self.lock:
+            self.failures.setdefault(client, []).append(time.monotonic())
+
+
 def create_app(config: Config):
     import pymysql
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    def connect():
+    throttle = LoginThrottle()
+    hashing = threading.BoundedSemaphore(4)  # pbkdf2 at most 4 at a time, the pool stays free
+
+    def connect(autocommit: bool = True):
         # a connection per request: the server is on the same host (unix socket) and this keeps
         # the app free of pool state across database restarts
-        return pymysql.connect(read_default_file=config.option_file, database=config.database,
-                               autocommit=True, connect_timeout=5, charset="utf8mb4")
+        db = pymysql.connect(read_default_file=config.option_file, database=config.database,
+                             autocommit=autocommit, connect_timeout=5, charset="utf8mb4")
+        with db.cursor() as cursor:
+            cursor.execute("SET time_zone = '+00:00'")
+        return db
 
     def query(sql: str, args: tuple = ()) -> list[tuple]:
         with connect() as db, db.cursor() as cursor:
-            cursor.execute("SET time_zone = '+00:00'")
             cursor.execute(sql, args)
             return list(cursor.fetchall())
 
-    def known(gateway: str) -> bool:
-        return bool(query("SELECT 1 FROM gateways WHERE name = %s", (gateway,)))
+    def error(status: int, message: str, **headers: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
     async def body_of(request: Request, model: type[BaseModel]):
         try:
-            return model.model_validate(await request.json()), None
-        except (ValueError, ValidationError) as error:
-            detail = error.errors()[0] if isinstance(error, ValidationError) else None
-            message = f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}" if detail else "body is not JSON"
-            return None, JSONResponse({"error": message}, status_code=400)
+            raw = await standalone.read_body(request, config.max_body_bytes)
+            return model.model_validate(standalone.parse_json(raw)), None
+        except standalone.BodyTooLarge as problem:
+            return None, error(413, str(problem))
+        except ValidationError as problem:
+            detail = problem.errors()[0]
+            return None, error(400, f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}"[:300])
+        except ValueError as problem:
+            return None, error(400, f"body is not valid JSON: {problem}"[:300])
+
+    def gateway_of(request: Request) -> str | None:
+        """The gateway whose token the request carries (None: no token, or not a known one)."""
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer ") or len(header) > 300:
+            return None
+        digest = token_digest(header[7:].strip())
+        rows = query("SELECT name, token_sha256 FROM gateways WHERE token_sha256 = %s", (digest,))
+        for name, stored in rows:
+            if stored and hmac.compare_digest(stored.encode(), digest.encode()):
+                return name
+        return None
+
+    def unauthorized() -> JSONResponse:
+        return error(401, "gateway token required", **{"WWW-Authenticate": 'Bearer realm="fleetops platform"'})
 
     def health(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "alive"})
@@ -120,8 +204,8 @@ def create_app(config: Config):
     def ready(_request: Request) -> JSONResponse:
         try:
             rows = query("SELECT v FROM meta WHERE k = 'schema'")
-        except pymysql.MySQLError as error:
-            return JSONResponse({"ready": False, "reason": f"database: {error.args[-1]}"[:300]}, status_code=503)
+        except pymysql.MySQLError as problem:
+            return JSONResponse({"ready": False, "reason": f"database: {problem.args[-1]}"[:300]}, status_code=503)
         version = rows[0][0] if rows else None
         if version != SCHEMA_VERSION:
             return JSONResponse({"ready": False, "reason": f"schema version {version}, want {SCHEMA_VERSION}"},
@@ -129,53 +213,59 @@ def create_app(config: Config):
         return JSONResponse({"ready": True, "schema": version})
 
     async def heartbeat(request: Request) -> JSONResponse:
+        caller = await run_in_threadpool(gateway_of, request)
+        if caller is None:
+            return unauthorized()
         beat, problem = await body_of(request, Heartbeat)
         if problem:
             return problem
-        from starlette.concurrency import run_in_threadpool
+        if beat.gateway != caller:
+            return error(403, f"this token belongs to {caller!r}, not {beat.gateway!r}")
 
-        def store() -> bool:
-            with connect() as db, db.cursor() as cursor:
-                cursor.execute("SET time_zone = '+00:00'")
-                updated = cursor.execute(
+        def store() -> None:  # one transaction: either both writes happen or neither
+            with connect(autocommit=False) as db, db.cursor() as cursor:
+                cursor.execute(
                     "UPDATE gateways SET last_heartbeat = UTC_TIMESTAMP(6), model = %s, model_version = %s, "
                     "ready = %s, reason = %s WHERE name = %s",
                     (beat.model, beat.version, beat.ready, beat.reason, beat.gateway))
-                if not updated and not known(beat.gateway):
-                    return False
                 cursor.execute(
                     "INSERT INTO heartbeats (gateway, received_at, sent_at, model, model_version, ready, "
                     "uptime_s, inferences) VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s)",
                     (beat.gateway, _when(beat.time), beat.model, beat.version, beat.ready, beat.uptime_s,
                      beat.inferences))
-                return True
+                db.commit()
 
-        if not await run_in_threadpool(store):
-            return JSONResponse({"error": f"unknown gateway {beat.gateway!r}"}, status_code=404)
+        try:
+            await run_in_threadpool(store)
+        except pymysql.DataError as problem:
+            return error(400, f"a value does not fit: {problem.args[-1]}"[:300])
         return JSONResponse({"stored": True})
 
     async def events(request: Request) -> JSONResponse:
+        caller = await run_in_threadpool(gateway_of, request)
+        if caller is None:
+            return unauthorized()
         batch, problem = await body_of(request, Events)
         if problem:
             return problem
-        from starlette.concurrency import run_in_threadpool
+        others = sorted({event.gateway for event in batch.events} - {caller})
+        if others:
+            return error(403, f"this token belongs to {caller!r}, not {others[0]!r}")
 
-        def store() -> str | None:
-            names = {event.gateway for event in batch.events}
-            for name in names:
-                if not known(name):
-                    return name
-            with connect() as db, db.cursor() as cursor:
+        def store() -> None:
+            with connect(autocommit=False) as db, db.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO events (gateway, occurred_at, received_at, label, confidence, frames, model, "
                     "model_version) VALUES (%s, %s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s)",
                     [(e.gateway, _when(e.time), e.label, e.confidence, e.frames, e.model, e.model_version)
                      for e in batch.events])
-            return None
+                db.commit()
 
-        unknown = await run_in_threadpool(store)
-        if unknown:
-            return JSONResponse({"error": f"unknown gateway {unknown!r}"}, status_code=404)
+        if batch.events:
+            try:
+                await run_in_threadpool(store)
+            except pymysql.DataError as problem:
+                return error(400, f"a value does not fit: {problem.args[-1]}"[:300])
         return JSONResponse({"stored": len(batch.events)})
 
     def gateway_rows(name: str | None = None) -> list[dict]:
@@ -186,34 +276,71 @@ def create_app(config: Config):
                  "model": r[3], "model_version": r[4], "ready": None if r[5] is None else bool(r[5]),
                  "reason": r[6]} for r in rows]
 
-    def gateways(_request: Request) -> JSONResponse:
-        return JSONResponse({"gateways": gateway_rows()})
-
-    def gateway(request: Request) -> JSONResponse:
-        rows = gateway_rows(request.path_params["name"])
-        if not rows:
-            return JSONResponse({"error": "unknown gateway"}, status_code=404)
-        return JSONResponse(rows[0])
-
-    def admin(request: Request) -> str | None:
+    def admin(request: Request) -> str | None | JSONResponse:
+        """The admin's name, None for no or wrong credentials, or a 429/503 to send as it is."""
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("basic "):
             return None
+        client = request.client.host if request.client else "?"
+        if throttle.blocked(client):
+            return error(429, "too many failed logins; try again later", **{"Retry-After": str(int(LOGIN_WINDOW_S))})
         try:
-            name, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            name, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
+            throttle.failed(client)
             return None
-        rows = query("SELECT password_hash FROM admins WHERE name = %s", (name,))
-        return name if rows and verify_password(password, rows[0][0]) else None
+        rows = query("SELECT password_hash FROM admins WHERE name = %s", (name,)) if len(name) <= 64 else []
+        if not hashing.acquire(timeout=5):
+            return error(503, "busy verifying logins; try again")
+        try:  # an unknown name costs the same pbkdf2 as a known one: timing tells nothing
+            good = verify_password(password, rows[0][0] if rows else dummy_hash()) and bool(rows)
+        finally:
+            hashing.release()
+        if not good:
+            throttle.failed(client)
+            return None
+        return name
+
+    def admin_required() -> JSONResponse:
+        return error(401, "admin login required", **{"WWW-Authenticate": 'Basic realm="fleetops platform"'})
+
+    def gateways(request: Request) -> JSONResponse:
+        who = admin(request)
+        if isinstance(who, JSONResponse):
+            return who
+        if who is None:
+            return admin_required()
+        return JSONResponse({"gateways": gateway_rows()})
+
+    def gateway(request: Request) -> JSONResponse:
+        name = request.path_params["name"]
+        if request.headers.get("authorization", "").lower().startswith("bearer "):
+            caller = gateway_of(request)
+            if caller is None:
+                return unauthorized()
+            if caller != name:
+                return error(403, f"this token belongs to {caller!r}, not {name!r}")
+        else:
+            who = admin(request)
+            if isinstance(who, JSONResponse):
+                return who
+            if who is None:
+                return admin_required()
+        rows = gateway_rows(name)
+        if not rows:
+            return error(404, "unknown gateway")
+        return JSONResponse(rows[0])
 
     def recent_events(request: Request) -> JSONResponse:
-        if admin(request) is None:
-            return JSONResponse({"error": "admin login required"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Basic realm="fleetops platform"'})
+        who = admin(request)
+        if isinstance(who, JSONResponse):
+            return who
+        if who is None:
+            return admin_required()
         try:
             limit = min(1000, max(1, int(request.query_params.get("limit", "100"))))
         except ValueError:
-            return JSONResponse({"error": "limit must be a number"}, status_code=400)
+            return error(400, "limit must be a number")
         gateway_name = request.query_params.get("gateway")
         rows = query("SELECT e.gateway, e.occurred_at, e.label, e.confidence, e.frames, e.model, "
                      "e.model_version, l.severity FROM events e LEFT JOIN event_labels l ON l.label = e.label"

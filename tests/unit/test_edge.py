@@ -19,10 +19,13 @@ def test_template_renders_a_config_the_app_accepts(tmp_path):
         "model_dir": "models/digits", "input_kind": "image", "image_size": [8, 8],
         "devices": {"camera": "/dev/video0", "serial": {"port": "/dev/ttyUSB0", "baud": 115200, "parity": "E"}},
     }}).edge
-    text = render("edge/config.json.j2", edge=spec, gateway_name="gw1", server_api="http://10.0.0.1:8600",
-                  model_path="/opt/fleetops-edge/models/x")
+    text = render("edge/config.json.j2", edge=spec, gateway_name="gw1", server_api="https://10.0.0.1:8600",
+                  model_path="/opt/fleetops-edge/models/x", listen_host="10.0.0.2",
+                  server_token_file="/etc/fleetops-edge/server.token", server_ca_file="/etc/fleetops-edge/ca.pem",
+                  infer_token_file=None)
     config = app.Config.model_validate(json.loads(text))
     assert config.devices.serial.parity == "E" and config.image_size == [8, 8]
+    assert config.listen_host == "10.0.0.2" and config.server_token_file.endswith("server.token")
     path = tmp_path / "config.json"
     path.write_text(text)
     proc = subprocess.run([sys.executable, app.__file__, "--check-config", "--config", str(path)],

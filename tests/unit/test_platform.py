@@ -3,11 +3,11 @@ group-data spec, the gateway-side reporter (against a local HTTP server) and the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -23,32 +23,36 @@ SPEC = {"db_password": "pw-123", "admins": [{"name": "admin", "password": "s3cre
         "event_labels": [{"label": "face", "severity": "info", "description": "a face"}]}
 
 
-def test_password_hash_is_stable_and_verifies():
-    stored = password_hash("admin", "s3cret")
-    assert stored == password_hash("admin", "s3cret") and stored.startswith("pbkdf2_sha256$200000$")
+def test_password_hash_has_a_random_salt_and_verifies():
+    stored = password_hash("s3cret")
+    assert stored != password_hash("s3cret") and stored.startswith("pbkdf2_sha256$200000$")
     assert verify_password("s3cret", stored) and not verify_password("wrong", stored)
-    assert password_hash("other", "s3cret") != stored and not verify_password("x", "garbage")
+    assert not verify_password("x", "garbage")
+
+
+TOKENS = {"gw1": "a" * 64, "gw2": "b" * 64}
 
 
 def in_sync_state(spec: PlatformSpec) -> dict:
-    return {"schema": SCHEMA_VERSION,
-            "admins": {a.name: hashlib.sha256(password_hash(a.name, a.password.reveal()).encode()).hexdigest()
-                       for a in spec.admins},
-            "gateways": ["gw1", "gw2"], "labels": {"face": ["info", "a face"]}}
+    return {"schema": SCHEMA_VERSION, "admins": {a.name: password_hash(a.password.reveal()) for a in spec.admins},
+            "gateways": dict(TOKENS), "labels": {"face": ["info", "a face"]}}
 
 
 def test_reference_data_runs_sql_only_on_drift():
     spec = PlatformSpec.model_validate(SPEC)
     state = in_sync_state(spec)
-    assert reference_statements(spec, state, ["gw1", "gw2"]) == []
-    statements = reference_statements(spec, {**state, "gateways": ["gw1"]}, ["gw1", "gw2"])
+    assert reference_statements(spec, state, TOKENS) == []  # a stored hash that verifies is kept
+    statements = reference_statements(spec, {**state, "gateways": {"gw1": "a" * 64}}, TOKENS)
     assert "INSERT IGNORE INTO gateways (name) VALUES ('gw2')" in statements
-    drift = reference_statements(spec, {**state, "admins": {"admin": "0" * 64}}, ["gw1", "gw2"])
+    assert f"UPDATE gateways SET token_sha256 = '{'b' * 64}' WHERE name = 'gw2'" in statements
+    assert not any("WHERE name = 'gw1'" in s and s.startswith("UPDATE") for s in statements)
+    drift = reference_statements(spec, {**state, "admins": {"admin": password_hash("old-password")}}, TOKENS)
     assert any(s.startswith("INSERT INTO admins") for s in drift)
     assert "DELETE FROM admins WHERE name NOT IN ('admin')" in drift
     assert all("s3cret" not in s for s in drift)  # only the pbkdf2 hash reaches SQL
-    fresh = reference_statements(spec, {"schema": None, "admins": {}, "gateways": [], "labels": {}}, ["gw1"])
+    fresh = reference_statements(spec, {"schema": None, "admins": {}, "gateways": {}, "labels": {}}, {"gw1": "a" * 64})
     assert fresh[0] == "USE `edge_platform`" and any("CREATE TABLE IF NOT EXISTS heartbeats" in s for s in fresh)
+    assert any("ADD COLUMN IF NOT EXISTS token_sha256" in s for s in fresh)  # databases made by v1
 
 
 @pytest.mark.parametrize("change, message", [
@@ -77,8 +81,9 @@ class _Collector(BaseHTTPRequestHandler):
 
 
 def test_reporter_sends_heartbeats_and_keeps_events_until_delivered():
+    now = time.time()
     reporter = Reporter("http://127.0.0.1:9", "gw1", 1.0, lambda: {"ready": True}, timeout=0.5)
-    reporter.event({"label": "face", "confidence": 0.9, "frames": 3, "time": 1.0})
+    reporter.event({"label": "face", "confidence": 0.9, "frames": 3, "time": now})
     assert reporter.report_once() is False and reporter.failures == 1 and len(reporter.events) == 1
     server = HTTPServer(("127.0.0.1", 0), _Collector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -89,7 +94,7 @@ def test_reporter_sends_heartbeats_and_keeps_events_until_delivered():
         assert paths == ["/api/heartbeat", "/api/events"]
         assert _Collector.received[0][1]["gateway"] == "gw1" and _Collector.received[0][1]["ready"] is True
         assert _Collector.received[1][1]["events"][0] == {"gateway": "gw1", "label": "face", "confidence": 0.9,
-                                                          "frames": 3, "time": 1.0}
+                                                          "frames": 3, "time": now}
     finally:
         server.shutdown()
 
@@ -104,8 +109,9 @@ def test_platform_config_check_is_one_line(tmp_path):
 
 def test_events_go_back_to_the_queue_when_their_post_fails(monkeypatch):
     reporter = Reporter("http://127.0.0.1:9", "gw1", 1.0, lambda: {"ready": True}, timeout=0.5)
+    now = time.time()
     for index in range(3):
-        reporter.event({"label": "face", "confidence": 0.9, "frames": 3, "time": float(index)})
+        reporter.event({"label": "face", "confidence": 0.9, "frames": 3, "time": now + index})
     calls = []
 
     def post(path, body):
@@ -116,4 +122,4 @@ def test_events_go_back_to_the_queue_when_their_post_fails(monkeypatch):
     monkeypatch.setattr(reporter, "_post", post)
     assert reporter.report_once() is False
     assert calls == ["/api/heartbeat", "/api/events"]
-    assert [event["time"] for event in reporter.events] == [0.0, 1.0, 2.0]  # kept, in order
+    assert [event["time"] - now for event in reporter.events] == [0.0, 1.0, 2.0]  # kept, in order
