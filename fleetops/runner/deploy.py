@@ -159,9 +159,13 @@ def _default_command_timeout(seconds: int) -> None:
 
 
 def _set_verbosity(state: State, verbosity: int) -> None:
+    """pyinfra's verbosity switches. Fact *output* is never printed, at any level: facts may carry
+    digests of password hashes (MysqlAccounts) or stored pbkdf2 hashes (PlatformReference), and
+    pyinfra prints it with click.echo, past fleetops' log redaction."""
     state.print_noop_info = state.print_fact_info = verbosity > 0
     state.print_input = state.print_fact_input = verbosity > 1
-    state.print_output = state.print_fact_output = verbosity > 2
+    state.print_output = verbosity > 2
+    state.print_fact_output = False
 
 
 def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:

@@ -102,3 +102,11 @@ def edge(converged, deploy, model_dir):
     code, record, err = deploy(REPO / "deploys/edge.py")
     assert code == 0, err[-3000:]
     return record
+
+
+@pytest.fixture(scope="session")
+def platform(converged, deploy, edge):
+    """The platform receiver converged on e2e2 (after the gateways that report to it): its record."""
+    code, record, err = deploy(REPO / "deploys/platform.py")
+    assert code == 0, err[-3000:]
+    return record

@@ -15,7 +15,7 @@ import pytest
 from junitparser import JUnitXml
 
 from tests.e2e.conftest import REPO
-from tests.e2e.helpers import fleetops, inventory_with, run
+from tests.e2e.helpers import address, fleetops, inventory_with, run
 
 pytestmark = pytest.mark.lab
 EDGE = REPO / "deploys/edge.py"
@@ -60,7 +60,7 @@ def test_ready_gateway_that_answers_wrong_fails_smoke(edge, lab, tmp_path, isola
     assert code == 0, err
     try:
         assert run(lab, HOST, "python3 -c \"import urllib.request; "
-                   "urllib.request.urlopen('http://127.0.0.1:8500/ready')\"")[0] == 0  # still ready
+                   f"urllib.request.urlopen('http://{address(lab, HOST)}:8500/ready')\"")[0] == 0  # still ready
         proc = fleetops("smoke", "-i", str(lab.inventory), "--json")
         assert proc.returncode == 2
         result = next(r for r in json.loads(proc.stdout)["results"] if r["check"] == "inference" and r["host"] == HOST)

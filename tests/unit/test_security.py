@@ -352,3 +352,46 @@ def test_f19_an_inventory_that_exits_is_an_input_error(tmp_path):
     path.write_text("raise SystemExit(5)\n")
     with pytest.raises(InputError, match="exited"):
         load_inventory(path)
+
+
+# ----- F14: fact output (digests of password hashes) was printed at -vvv ------------------------
+def test_f14_fact_output_is_never_printed_at_any_verbosity():
+    from types import SimpleNamespace
+
+    from fleetops.runner.deploy import _set_verbosity
+
+    state = SimpleNamespace()
+    _set_verbosity(state, 3)
+    assert state.print_output is True and state.print_fact_output is False
+
+
+# ----- F5/F6/F9: every value that reaches a config language is validated there ----------------
+@pytest.mark.parametrize("bad", [bad for bad in INJECTIONS if bad not in ("a b", "../x")])  # calendar syntax
+def test_f5_backup_schedule_refuses_injection(bad):
+    with pytest.raises(ValidationError, match="schedule"):
+        _policy(schedule=f"daily{bad}")
+
+
+@pytest.mark.parametrize("spec, data, key", [
+    ("web", {"sites": [{"name": "a", "server_names": ["x; root /etc"]}]}, "server_names"),
+    ("web", {"sites": [{"name": "a", "extra_directives": ["add_header X y; } server { listen 81;"]}]}, "extra_directives"),
+    ("web", {"sites": [{"name": "a", "proxy_pass": "http://x/;include /etc/passwd"}]}, "proxy_pass"),
+    ("ftp", {"extra_options": {"ftpd_banner": "hi\nanonymous_enable=YES"}}, "extra_options"),
+    ("ftp", {"pasv_address": "1.2.3.4\nlisten=NO"}, "pasv_address"),
+    ("baseline", {"sudo_rules": [{"name": "x", "who": "bob", "commands": ["/bin/ls\nbob ALL=(ALL) ALL"]}]}, "commands"),
+    ("baseline", {"sudo_rules": [{"name": "x", "who": "bob ALL", "commands": ["/bin/ls"]}]}, "who"),
+    ("baseline", {"users": [{"name": "bob", "shell": "/bin/sh\nExecStart=/x"}]}, "shell"),
+    ("baseline", {"sshd": {"allow_groups": ["ops\nPermitRootLogin yes"]}}, "allow_groups"),
+    ("edge", {"model_dir": "m", "server_api": "http://x'; rm -rf /"}, "server_api"),
+    ("edge", {"model_dir": "m", "listen_host": "0.0.0.0 --reload"}, "listen_host"),
+])
+def test_f9_directive_values_are_validated_for_their_language(spec, data, key):
+    from fleetops.roles.edge_spec import EdgeData
+    from fleetops.roles.ftp_spec import FtpData
+    from fleetops.roles.spec import BaselineData
+    from fleetops.roles.web_spec import WebData
+
+    model, wrap = {"web": (WebData, "web"), "ftp": (FtpData, "ftp"), "edge": (EdgeData, "edge"),
+                   "baseline": (BaselineData, None)}[spec]
+    with pytest.raises(ValidationError, match=key):
+        model.model_validate({wrap: data} if wrap else data)
