@@ -10,10 +10,19 @@ and ``reporter.py``; it imports nothing else from fleetops). Endpoints:
   ``inference.py``) -> label, confidence, latency
 * ``GET /metrics`` Prometheus metrics
 
+It runs as an unprivileged user and listens on ``listen_host`` (the gateway's own address, set by
+the edge role). ``/infer`` bodies are limited to ``max_body_bytes`` (413 before they are read
+whole), parsed as strict JSON (no NaN/Infinity) and run off the event loop; with
+``infer_token_file`` it needs ``Authorization: Bearer``. The model file is hashed at load and
+refused unless it is the manifest's. Requests marked ``X-Fleetops-Smoke: 1`` (smoke tests, the
+deploy gate) are answered and logged but never count as detections.
+
 Every inference is logged as one JSON line (time, model version, latency, top label, confidence)
 to ``log_path``. A label confirmed ``confirm_frames`` times in a row at or above
 ``confidence_threshold`` is a detection event; events and a heartbeat every
 ``heartbeat_interval`` seconds go to ``server_api`` (the platform receiver), see ``reporter.py``.
+Streaks are kept per stream (the request's ``stream`` field and the client's address). The log is
+size-rotated (``log_max_bytes``).
 ``--check-config`` validates a config file and exits (used before it is installed).
 """
 
