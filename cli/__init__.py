@@ -36,6 +36,15 @@ VERBS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def patch_standard_library() -> None:
+    """gevent's monkey-patching, once, before any verb (and so pyinfra, paramiko, ssl) is
+    imported: the one place fleetops does it. ``--help`` never gets here, so it stays fast."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+
+
 class LazyGroup(click.Group):
     """A click group whose sub-commands are imported only when invoked."""
 
@@ -45,6 +54,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in VERBS:
             return None
+        patch_standard_library()
         module, attribute, _help = VERBS[name]
         return getattr(importlib.import_module(module), attribute)
 

@@ -25,7 +25,6 @@ def backup() -> None:
 
 
 def _targets(inventory, limit, exclude):
-    import fleetops.checking  # noqa: F401 - gevent patching first (see fleetops.checking)
     from fleetops.backup.remote import backup_hosts
     from fleetops.inventory import resolve_inventory
 

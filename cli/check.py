@@ -76,7 +76,6 @@ def check(ctx: click.Context, inventory: str | None, limit: tuple[str, ...], exc
     if ctx.invoked_subcommand is not None:
         return
     setup_logging(verbose, quiet)
-    import fleetops.checking  # noqa: F401 - gevent patching before ssl is used (see its docstring)
     from fleetops.checking.plan import plan
     from fleetops.checks.suite import load_suite
     from fleetops.inventory import resolve_inventory

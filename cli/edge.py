@@ -45,7 +45,6 @@ def edge() -> None:
 
 
 def _targets(inventory, limit, exclude):
-    import fleetops.checking  # noqa: F401 - gevent patching first
     from fleetops.checking.target import SshTarget
     from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
 

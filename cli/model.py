@@ -159,7 +159,6 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    import fleetops.checking  # noqa: F401 - gevent patching first
     from fleetops.checking.target import SshTarget
     from fleetops.cli.render import print_json, print_table
     from fleetops.edge.model_deploy import GatewayDeploy, load_model

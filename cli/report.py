@@ -31,7 +31,6 @@ def report(inventory, limit, exclude, parallel, window, html_out, csv_out, json_
     fleetops report --baseline baseline.json
     """
     setup_logging(0, quiet)
-    import fleetops.checking  # noqa: F401 - gevent patching first
     from fleetops.checking.target import SshTarget
     from fleetops.cli.render import print_table
     from fleetops.errors import InputError

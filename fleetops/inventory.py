@@ -49,7 +49,7 @@ def resolve_inventory(path: str | None) -> Path:
 
 def load_inventory(path: Path):
     """Load a pyinfra inventory file with its group_data (returns ``pyinfra.api.Inventory``)."""
-    from pyinfra_cli.inventory import make_inventory
+    from fleetops.pyinfra_compat import make_inventory
 
     # pyinfra logs every group's data at debug level while loading, secrets included, before
     # fleetops has seen (and registered) them: keep that one step at info level.
@@ -77,13 +77,13 @@ def load_inventory(path: Path):
 def select_hosts(inventory, limit: Iterable[str] = (), exclude: Iterable[str] = ()) -> list:
     """Hosts matching any ``limit`` (all when empty) and no ``exclude``; unknown names are errors."""
     def matches(pattern: str) -> list:
-        try:
-            return list(inventory.get_group(pattern))
-        except Exception:  # pyinfra's NoGroupError
-            found = [host for host in inventory if fnmatch(host.name, pattern)]
-            if not found:
-                raise InputError(f"--limit/--exclude: no group or host matches {pattern!r}") from None
-            return found
+        group = inventory.get_group(pattern, None)
+        if group:
+            return list(group)
+        found = [host for host in inventory if fnmatch(host.name, pattern)]
+        if not found:
+            raise InputError(f"--limit/--exclude: no group or host matches {pattern!r}")
+        return found
 
     limit, exclude = list(limit), list(exclude)
     selected = list(inventory) if not limit else []

@@ -14,6 +14,10 @@ from fleetops.roles.system import system
 from fleetops.roles.users import users
 
 
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (BaselineData,)
+
+
 @deploy("Baseline")
 def baseline() -> None:
     """Hostname, timezone, packages, users and groups, sudo rules, sshd hardening, dev tools.

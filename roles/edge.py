@@ -47,6 +47,10 @@ LOG_DIR = "/var/log/fleetops-edge"
 UNIT = USER = "fleetops-edge"
 
 
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (EdgeData,)
+
+
 @deploy("Edge app")
 def edge_app() -> None:
     """Install (or with ``present: false`` uninstall) the edge app from the ``edge`` group-data key."""

@@ -26,6 +26,10 @@ VALIDATE = ("out=$(timeout 1 vsftpd {} -olisten_port=2121 -olisten=YES -olisten_
             "[ $? -eq 124 ] || { echo \"vsftpd rejected the configuration: $out\" >&2; false; }")
 
 
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (FtpData,)
+
+
 @deploy("FTP server")
 def ftp_server() -> None:
     """Install vsftpd and converge its users, certificate, allow-list and configuration.

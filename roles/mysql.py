@@ -30,6 +30,10 @@ BACKUP_UNIT = "fleetops-mysql-backup"
 BACKUP_PRIVILEGES = "SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, PROCESS"
 
 
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (MysqlData,)
+
+
 @deploy("MySQL server")
 def mysql_server() -> None:
     """Converge the server from the ``mysql`` group-data key (spec: ``roles/mysql_spec.py``)."""

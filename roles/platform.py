@@ -46,6 +46,10 @@ ETC = "/etc/fleetops-platform"
 CONFIG, OPTIONS = f"{ETC}/config.json", f"{ETC}/client.cnf"
 TLS_CERT, TLS_KEY = f"{ETC}/tls.crt", f"{ETC}/tls.key"
 UNIT = USER = "fleetops-platform"
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (PlatformData,)
+
+
 @deploy("Platform receiver")
 def platform_receiver() -> None:
     """Install (or with ``present: false`` remove) the receiver from the ``platform`` group-data key."""

@@ -26,6 +26,10 @@ def site_path(site: Site) -> str:
     return f"{CONF_DIR}/{PREFIX}{site.name}.conf"
 
 
+# The group-data models this role reads: validated before a deploy that uses it connects.
+SPECS = (WebData,)
+
+
 @deploy("Web server")
 def web_server() -> None:
     """Install nginx, converge the declared sites, reload only if a site or certificate changed.

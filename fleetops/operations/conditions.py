@@ -7,6 +7,8 @@ execution time (``__call__``) and at plan time (``planned``), which the runner a
 
 from __future__ import annotations
 
+from fleetops.pyinfra_compat import will_change
+
 
 class AnyChanged:
     """True when any of the given operations changed (or, when planning, will change)."""
@@ -18,7 +20,7 @@ class AnyChanged:
         return any(operation.did_change() for operation in self.operations)
 
     def planned(self) -> bool:
-        return any(bool(getattr(operation, "_maybe_is_change", True)) for operation in self.operations)
+        return any(will_change(operation) for operation in self.operations)
 
 
 def any_changed(*operations: object) -> AnyChanged:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import posixpath
 import shlex
@@ -10,7 +11,6 @@ from pyinfra.api import StringCommand, operation
 from pyinfra.api.exceptions import OperationValueError
 from pyinfra.context import state
 from pyinfra.facts.files import File, FileContents, Sha256File
-from pyinfra.operations.util.files import generate_color_diff
 
 from fleetops.operations.staging import private_upload
 
@@ -71,8 +71,9 @@ def managed_file(
             current = host.get_fact(FileContents, path=path) if info else None
             current_lines = [line + "\n" for line in current or []]
             host.log(f"Will {'modify' if info else 'create'} {path}", logger.info)
-            for line in generate_color_diff(current_lines, content.splitlines(keepends=True)):
-                logger.info("  %s", line)
+            for line in difflib.unified_diff(current_lines, content.splitlines(keepends=True), n=1):
+                if not line.startswith(("---", "+++")):
+                    logger.info("  %s", line.rstrip("\n"))
         yield from private_upload(content, tmp)
         steps = [f"chown {shlex.quote(f'{user}:{group}')} {q_tmp}",
                  f"chmod {shlex.quote(mode)} {q_tmp}"]

@@ -1,9 +1,6 @@
 """Run pyinfra deploy files in-process through pyinfra's Python API and record the outcome.
 
-Importing this package monkey-patches the standard library with gevent, as pyinfra's own CLI
-does, so SSH to many hosts runs concurrently; import it before anything opens sockets.
+SSH to many hosts runs concurrently on gevent: the CLI entry (``fleetops.cli``) patches the
+standard library once, before any verb is imported, as pyinfra's own CLI does. Code that uses
+this package without the CLI (tests, benchmarks) patches first itself.
 """
-
-from gevent import monkey
-
-monkey.patch_all()

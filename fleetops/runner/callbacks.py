@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from pyinfra.api import BaseStateCallback
 
+from fleetops.pyinfra_compat import ssh_transport
 from fleetops.sshutil import set_nodelay
 
 
@@ -24,9 +25,7 @@ class RecordingCallback(BaseStateCallback):
 
     # pyinfra calls these as plain functions with the state first; keep them instance methods.
     def host_connect(self, state, host) -> None:  # type: ignore[override]
-        client = getattr(host.connector, "client", None)
-        transport = client.get_transport() if client is not None else None
-        self.nodelay[host.name] = set_nodelay(transport)
+        self.nodelay[host.name] = set_nodelay(ssh_transport(host))
 
     def host_connect_error(self, state, host, error) -> None:  # type: ignore[override]
         self.connect_errors[host.name] = f"{type(error).__name__}: {error}"

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import fleetops.runner  # noqa: F401 - gevent monkey-patching must come first
 import gevent
 from pyinfra.api import Config, State
 from pyinfra.api.connect import connect_all, disconnect_all
@@ -24,22 +23,21 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.operations import run_ops
 from pyinfra.api.state import StateStage
 from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
-from pyinfra_cli.util import exec_file
 
+from fleetops import pyinfra_compat as compat
+from fleetops import sshutil
 from fleetops.errors import InputError
-from fleetops.groupdata import validate_hosts
+from fleetops.groupdata import specs_for_deploy, validate_hosts
 from fleetops.inventory import load_inventory, select_hosts
 from fleetops.runner.callbacks import RecordingCallback
 from fleetops.runner.diffs import DiffCapture
-from fleetops.runner.op_errors import errors_of
-from fleetops.runner.op_errors import install as install_op_error_guard
 from fleetops.runner.record import HostResult, OperationResult, RunRecord, utcnow
 from fleetops.secrets import redact
-from fleetops import sshutil
 
 log = logging.getLogger("fleetops.deploy")
 
 COMMAND_TIMEOUT = 900  # seconds; pyinfra's per-command timeout for every operation
+OUTPUT_LIMIT = 4000  # characters of each operation's stdout and stderr kept in the run record
 CONNECTION_ERRORS = ("EOFError", "SSHException", "NoValidConnectionsError", "timeout",
                      "TimeoutError", "OSError", "ConnectionResetError", "socket.timeout")
 
@@ -82,16 +80,22 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
     state.cwd = os.getcwd()
     ctx_state.set(state)
     config = Config(PARALLEL=options.parallel or 0, DIFF=True, FAIL_PERCENT=None)
-    _default_command_timeout(COMMAND_TIMEOUT)
     ctx_config.set(config)
     _set_verbosity(state, options.verbosity)
     inventory = load_inventory(options.inventory)
     ctx_inventory.set(inventory)
     hosts = select_hosts(inventory, options.limit, options.exclude)
-    validate_hosts(hosts)  # bad group data: one line, and nothing has connected yet
+    validate_hosts(hosts, specs_for_deploy(deploy_file))  # bad group data: one line, nothing connected yet
     config.lock_current_state()
     state.init(inventory, config, initial_limit=hosts)
 
+    with compat.default_command_timeout(COMMAND_TIMEOUT):
+        return _run(state, config, inventory, hosts, deploy_file, record, options, progress, confirm, started)
+
+
+def _run(state: State, config: Config, inventory, hosts: list, deploy_file: Path, record: RunRecord,
+         options: DeployOptions, progress: Progress, confirm, started: float) -> RunRecord:
+    """Connect, plan, confirm, apply and collect (inside the run's command-timeout default)."""
     callback = RecordingCallback(on_op_done=progress.advance)
     state.add_callback_handler(callback)
     for host in hosts:
@@ -120,23 +124,24 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
 
     # Hosts that failed to connect or to plan carry an error; the rest are applied.
     active = [host for host in hosts if record.hosts[host.name].error is None]
+    errors = compat.OperationErrors()
     if confirm is not None and not options.dry and active:
         planned = replace(record, dry_run=True, hosts={
             name: replace(result, operations=[]) for name, result in record.hosts.items()})
-        _collect(state, hosts, planned, callback, diffs, dry=True)
+        _collect(state, hosts, planned, callback, diffs, errors, dry=True)
         if planned.status == "pending" and not confirm(planned.to_dict()):
             record.dry_run = True
     if not record.dry_run and active:
-        total = sum(len(state.ops[host]) for host in active)
+        total = sum(compat.op_count(state, host) for host in active)
         progress.stage("apply", total)
         state.set_stage(StateStage.Execute)
-        install_op_error_guard()
-        try:
-            run_ops(state)
-        except PyinfraError as error:
-            log.debug("run_ops stopped: %s", error)
+        with compat.guard_operation_errors(errors, redact):
+            try:
+                run_ops(state)
+            except PyinfraError as error:
+                log.debug("run_ops stopped: %s", error)
 
-    _collect(state, hosts, record, callback, diffs, record.dry_run)
+    _collect(state, hosts, record, callback, diffs, errors, record.dry_run)
     try:
         state.set_stage(StateStage.Disconnect)
         disconnect_all(state)
@@ -145,17 +150,6 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
     record.ended_at = utcnow()
     record.duration_s = time.monotonic() - started
     return record
-
-
-def _default_command_timeout(seconds: int) -> None:
-    """Give every remote command a timeout unless an operation sets ``_timeout`` itself.
-
-    pyinfra's ``_timeout`` defaults to None (wait forever) and has no config key, so the
-    default is set on its argument metadata.
-    """
-    from pyinfra.api.arguments import all_argument_meta
-
-    all_argument_meta["_timeout"].default = lambda _config: seconds
 
 
 def _set_verbosity(state: State, verbosity: int) -> None:
@@ -180,7 +174,7 @@ def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:
         try:
             with ctx_config.use(state.config.copy()):
                 with ctx_host.use(host):
-                    exec_file(str(deploy_file))
+                    compat.exec_deploy_file(str(deploy_file))
         except Exception as error:  # noqa: BLE001 - recorded per host
             return error
         return None
@@ -194,8 +188,7 @@ def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:
         if error is None:
             continue
         failed.add(host)
-        # pyinfra_cli wraps errors raised by the deploy file and its str() breaks; unwrap it
-        error = getattr(error, "exception", None) or error
+        error = compat.unwrap_deploy_error(error)
         result = record.hosts[host.name]
         unreachable = _looks_like_connection_error(error) or not _reachable(host)
         result.status = "unreachable" if unreachable else "failed"
@@ -208,65 +201,61 @@ def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:
 
 
 def _collect(state: State, hosts: Iterable, record: RunRecord, callback: RecordingCallback,
-             diffs: DiffCapture, dry: bool) -> None:
+             diffs: DiffCapture, errors: compat.OperationErrors, dry: bool) -> None:
     """Turn pyinfra's per-host operation metadata into the record's operation results."""
-    order = state.get_op_order()
+    order = compat.op_order(state)
     for host in hosts:
         result = record.hosts[host.name]
         if result.status == "unreachable" or result.error:
             continue
-        host_ops = state.ops.get(host, {})
+        host_ops = compat.host_operations(state, host)
         for op_hash in order:
             if op_hash not in host_ops:
                 continue
             meta = host_ops[op_hash].operation_meta
-            name = ", ".join(sorted(state.get_op_meta(op_hash).names)) or "operation"
+            name = ", ".join(compat.op_names(state, op_hash)) or "operation"
             diff = diffs.diff_for(host.name, op_hash)
             if dry:
-                will = bool(meta._maybe_is_change) and _planned_if(host_ops[op_hash].global_arguments)
+                will = compat.will_change(meta) and _planned_if(host_ops[op_hash])
                 op = OperationResult(name, op_hash, "pending" if will else "ok", will, diff=diff)
             elif not meta.is_complete():
                 op = OperationResult(name, op_hash, "skipped", False, diff=diff)
             else:
                 changed = meta.did_change()
                 status = "failed" if not meta.did_succeed() else ("changed" if changed else "ok")
+                stdout, stderr = compat.op_output(meta)
                 error = None
                 if status == "failed":
-                    output = meta._combined_output
-                    error = (errors_of(state).get((host.name, op_hash))
-                             or redact((output.stderr if output else "")[-2000:]) or "operation failed")
+                    error = (errors.messages.get((host.name, op_hash))
+                             or redact(stderr[-2000:]) or "operation failed")
                 op = OperationResult(name, op_hash, status, changed,
-                                     commands=len(meta._commands or []),
+                                     commands=compat.command_count(meta),
                                      duration_s=round(callback.op_seconds.get((host.name, op_hash), 0.0), 4),
-                                     diff=diff, error=error)
+                                     diff=diff, error=error, stdout=_tail(stdout), stderr=_tail(stderr))
             result.operations.append(op)
         result.duration_s = round(callback.host_seconds.get(host.name, 0.0), 3)
         _set_host_status(result, host)
 
 
-def _planned_if(global_arguments: dict) -> bool:
+def _tail(text: str) -> str | None:
+    """The last OUTPUT_LIMIT characters of an operation's output (redacted when the record is built)."""
+    if not text:
+        return None
+    return text if len(text) <= OUTPUT_LIMIT else "[...]" + text[-OUTPUT_LIMIT:]
+
+
+def _planned_if(op_data) -> bool:
     """Evaluate an operation's ``_if`` conditions as they would be at execution time.
 
     pyinfra only checks ``_if`` while executing, so a plan would list e.g. "reload sshd if its
     config changed" as a change although the config is up to date. Conditions that are another
-    operation's ``did_change``/``did_not_change`` are answered from that operation's plan;
-    any other callable cannot be known in advance and counts as true.
+    operation's ``did_change``/``did_not_change`` (or fleetops' ``any_changed``) are answered from
+    that operation's plan; any other callable cannot be known in advance and counts as true.
     """
-    conditions = global_arguments.get("_if") or []
-    if callable(conditions):
-        conditions = [conditions]
-    for condition in conditions:
+    for condition in compat.if_conditions(op_data):
         planned = getattr(condition, "planned", None)  # fleetops.operations.conditions
-        if callable(planned):
-            if not planned():
-                return False
-            continue
-        meta = getattr(condition, "__self__", None)
-        name = getattr(condition, "__name__", "")
-        if meta is None or not hasattr(meta, "_maybe_is_change"):
-            continue
-        planned = bool(meta._maybe_is_change)
-        if (name == "did_change" and not planned) or (name == "did_not_change" and planned):
+        outcome = planned() if callable(planned) else compat.condition_plan(condition)
+        if outcome is False:
             return False
     return True
 
@@ -291,7 +280,10 @@ def _looks_like_connection_error(error: BaseException) -> bool:
 
 
 def _reachable(host) -> bool:
-    """Whether the host still answers on its SSH port (distinguishes dead from failing)."""
+    """Whether the host still answers on its SSH port (distinguishes dead from failing); hosts
+    on other connectors (``@local``, ``@docker``) are reachable as long as they run."""
+    if not compat.is_ssh(host):
+        return True
     hostname = host.data.get("ssh_hostname") or host.name
     port = int(host.data.get("ssh_port") or 22)
     return sshutil.port_open(hostname, port, timeout=2.0)

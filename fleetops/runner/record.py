@@ -56,6 +56,8 @@ class OperationResult:
     duration_s: float | None = None
     diff: str | None = None
     error: str | None = None
+    stdout: str | None = None  # the operation's output, tail-capped, redacted with the record
+    stderr: str | None = None
 
 
 @dataclass

@@ -15,20 +15,26 @@ def test_devenv_packages_per_os():
     assert devenv_packages(DevenvSpec(python=False, git=False), "debian") == []
 
 
-class FakeMeta:
-    def __init__(self, planned):
-        self._maybe_is_change = planned
+def planned(is_change: bool):
+    """A real pyinfra OperationMeta as planning leaves it (not executed yet)."""
+    from pyinfra.api.operation import OperationMeta
 
-    def did_change(self):
-        raise AssertionError("not callable while planning")
+    return OperationMeta("hash", is_change)
 
-    def did_not_change(self):
-        raise AssertionError("not callable while planning")
+
+def op(**global_arguments):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(global_arguments=global_arguments)
 
 
 def test_planned_if_follows_the_referenced_operation():
-    assert _planned_if({"_if": FakeMeta(True).did_change}) is True
-    assert _planned_if({"_if": FakeMeta(False).did_change}) is False
-    assert _planned_if({"_if": [FakeMeta(True).did_change, FakeMeta(True).did_not_change]}) is False
-    assert _planned_if({"_if": lambda: False}) is True  # unknowable in advance: assume it runs
-    assert _planned_if({}) is True
+    from fleetops.operations.conditions import any_changed
+
+    assert _planned_if(op(_if=planned(True).did_change)) is True
+    assert _planned_if(op(_if=planned(False).did_change)) is False
+    assert _planned_if(op(_if=[planned(True).did_change, planned(True).did_not_change])) is False
+    assert _planned_if(op(_if=lambda: False)) is True  # unknowable in advance: assume it runs
+    assert _planned_if(op()) is True
+    assert _planned_if(op(_if=any_changed(planned(False), planned(True)))) is True
+    assert _planned_if(op(_if=any_changed(planned(False), planned(False)))) is False
