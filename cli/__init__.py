@@ -26,7 +26,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "deploy": ("fleetops.cli.deploy", "deploy",
                "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
     "model": ("fleetops.cli.model", "model",
-              "Model pipeline: convert, quantize, inspect.  e.g. fleetops model convert --dataset digits --out m/"),
+              "Model pipeline: convert, quantize, inspect, deploy.  e.g. fleetops model convert --model digits --out models/digits"),
     "smoke": ("fleetops.cli.smoke", "smoke",
               "Inference smoke tests on edge gateways.  e.g. fleetops smoke --junit smoke.xml"),
     "report": ("fleetops.cli.report", "report",

@@ -33,14 +33,14 @@ def deploy(deploy_file: Path, inventory: str | None, limit: tuple[str, ...],
     from fleetops.inventory import resolve_inventory
     from fleetops.runner import deploy as runner
     from fleetops.runner import record as records
-    from fleetops.cli.progress import RichProgress
+    from fleetops.cli.progress import progress_for
 
     options = runner.DeployOptions(
         deploy_file=deploy_file, inventory=resolve_inventory(inventory), limit=limit,
         exclude=exclude, parallel=parallel, dry=dry, verbosity=verbose,
     )
     interactive = sys.stdin.isatty() and not (yes or dry or as_json)
-    with RichProgress(enabled=not (quiet or as_json) and sys.stderr.isatty()) as progress:
+    with progress_for(Path(deploy_file).name, quiet, as_json) as progress:
         result = runner.run_deploy(options, progress, confirm=_confirm if interactive else None)
     data = result.to_dict()
     records.validate(data)

@@ -107,11 +107,19 @@ def write(directory: Path, manifest: Manifest) -> Path:
     return path
 
 
+def _catalogue_names() -> set[str]:
+    from fleetops.models.zoo import CATALOGUE
+
+    return set(CATALOGUE)
+
+
 def load(directory: Path, check_file: bool = True) -> Manifest:
     """The manifest of a model directory; with ``check_file`` the model must match its sha256."""
     path = directory / MANIFEST_FILE
     if not path.is_file():
-        raise InputError(f"{directory}: no {MANIFEST_FILE} (not a fleetops model directory)")
+        hint = directory.name if directory.name in _catalogue_names() else "<name>"
+        raise InputError(f"{directory}: no {MANIFEST_FILE} (not a fleetops model directory; build one with "
+                         f"'fleetops model convert --model {hint} --out {directory}', see 'fleetops model list')")
     try:
         manifest = Manifest.model_validate(json.loads(path.read_text()))
     except ValueError as error:

@@ -102,3 +102,29 @@ def test_runs_list_and_show_latest(runner, isolated_state):
     assert listed.exit_code == 0 and data["run_id"] in listed.output
     shown = runner.invoke(app, ["runs", "show", "latest"])
     assert json.loads(shown.output)["run_id"] == data["run_id"]
+
+
+def test_top_level_examples_name_only_real_options():
+    """``fleetops --help`` lists an example per verb without importing the verbs; each example's
+    sub-command and options must exist, so that list cannot drift from the commands."""
+    import importlib
+    import shlex
+
+    import click
+
+    from fleetops.cli import VERBS
+
+    for verb, (module, attribute, text) in VERBS.items():
+        example = shlex.split(text.split("e.g. ", 1)[1])
+        assert example[:2] == ["fleetops", verb], text
+        command = getattr(importlib.import_module(module), attribute)
+        words = example[2:]
+        if isinstance(command, click.Group) and words and not words[0].startswith("-"):
+            assert words[0] in command.commands, f"{verb}: no sub-command {words[0]!r}"
+            command = command.commands[words[0]]
+        if verb == "smoke":  # `fleetops smoke` is `fleetops check --suite smoke`: it takes check's options
+            command = importlib.import_module("fleetops.cli.check").check
+        known = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        for word in words:
+            if word.startswith("--"):
+                assert word in known, f"fleetops {verb}: example uses {word}, which the command does not have"

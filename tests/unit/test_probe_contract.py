@@ -1,0 +1,40 @@
+"""Contract between ``checks/probe.py`` and each host-side check's ``judge()``: every host-side
+check of every bundled suite probes this machine for real (the probe script run as a host runs
+it), and its judgement of that real answer is a proper outcome, never an exception. A probe that
+answers in a shape its check does not read fails here, not on a fleet."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from fleetops.checking.remote import build_script
+from fleetops.checks.result import Status
+from fleetops.checks.suite import available_suites, load_suite
+
+
+def host_checks() -> list:
+    seen: dict[str, object] = {}
+    for name in available_suites():
+        for check in load_suite(name).checks:
+            if check.where == "host" and check.probe()["op"] != "clock":
+                seen.setdefault(check.name, check)
+    return list(seen.values())
+
+
+def test_every_bundled_host_check_judges_a_real_probe_answer():
+    checks = host_checks()
+    requests = [{"id": str(index), **check.probe()} for index, check in enumerate(checks)]
+    proc = subprocess.run([sys.executable, "-"], input=build_script(requests), capture_output=True,
+                          timeout=120, check=True)
+    results = ast.literal_eval(proc.stdout.decode().splitlines()[1])["results"]
+    kinds = set()
+    for index, check in enumerate(checks):
+        raw = dict(results[str(index)])
+        raw.pop("_seconds", None)
+        outcome = check.verdict(raw)  # must not raise, whatever this machine has or lacks
+        assert outcome.status in set(Status), (check.name, raw)
+        assert isinstance(outcome.message, str) and outcome.message, (check.name, raw)
+        kinds.add(check.kind)
+    assert {"service", "file", "user", "package", "disk", "mysql", "device", "backup"} <= kinds, kinds
