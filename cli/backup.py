@@ -51,7 +51,7 @@ def run(inventory, limit, exclude, parallel, as_json, verbose) -> None:
     setup_logging(verbose, False)
     from fleetops.backup.remote import RUN_COMMAND, on_hosts
 
-    answers = on_hosts(_targets(inventory, limit, exclude), RUN_COMMAND)
+    answers = on_hosts(_targets(inventory, limit, exclude), RUN_COMMAND, parallel=parallel)
     rows = [(a.host, "ok" if a.ok else "failed", (a.lines[-1]["id"] if a.ok and a.lines else ""),
              _size(a.lines[-1]["bytes"]) if a.ok and a.lines else "", a.error) for a in answers]
     _finish(answers, as_json, rows, ["host", "status", "backup", "size", "error"], "backups made")
@@ -64,7 +64,7 @@ def list_(inventory, limit, exclude, parallel, as_json) -> None:
     """Backups per host with size, age, databases and whether their checksums still match."""
     from fleetops.backup.remote import on_hosts, script_command
 
-    answers = on_hosts(_targets(inventory, limit, exclude), script_command("list"))
+    answers = on_hosts(_targets(inventory, limit, exclude), script_command("list"), parallel=parallel)
     now = time.time()
     rows = []
     for answer in answers:
@@ -101,7 +101,7 @@ def restore(inventory, limit, exclude, parallel, latest, backup_id, databases, y
         names = ", ".join(t.name for t in targets)
         click.confirm(f"Restore {backup_id or 'the latest backup'} "
                       f"({', '.join(databases) or 'all databases'}) on {names}?", abort=True, err=True)
-    answers = on_hosts(targets, command)
+    answers = on_hosts(targets, command, parallel=parallel)
     rows = [(a.host, "ok" if a.ok else "failed",
              ",".join(line["restored"] for line in a.lines if "restored" in line),
              next((line["backup"] for line in a.lines if "backup" in line), ""), a.error) for a in answers]
@@ -116,7 +116,7 @@ def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
     """Restore a backup into scratch databases and compare row counts and checksums with its record."""
     from fleetops.backup.remote import on_hosts, script_command
 
-    answers = on_hosts(_targets(inventory, limit, exclude), script_command("verify", backup_id))
+    answers = on_hosts(_targets(inventory, limit, exclude), script_command("verify", backup_id), parallel=parallel)
     rows = [(a.host, (a.lines[-1]["status"] if a.lines else "failed"),
              (a.lines[-1]["backup"] if a.lines else ""),
              (a.lines[-1].get("detail") if a.lines else "") or a.error) for a in answers]

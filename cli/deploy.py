@@ -32,16 +32,28 @@ def deploy(deploy_file: Path, inventory: str | None, limit: tuple[str, ...],
     """
     from fleetops.inventory import resolve_inventory
     from fleetops.runner import deploy as runner
-    from fleetops.runner import record as records
-    from fleetops.cli.progress import progress_for
 
     options = runner.DeployOptions(
         deploy_file=deploy_file, inventory=resolve_inventory(inventory), limit=limit,
         exclude=exclude, parallel=parallel, dry=dry, verbosity=verbose,
     )
     interactive = sys.stdin.isatty() and not (yes or dry or as_json)
-    with progress_for(Path(deploy_file).name, quiet, as_json) as progress:
-        result = runner.run_deploy(options, progress, confirm=_confirm if interactive else None)
+    run_and_report(options, quiet=quiet, as_json=as_json, show_diff=show_diff,
+                   confirm=_confirm if interactive else None)
+
+
+def run_and_report(options, *, quiet: bool, as_json: bool, show_diff: bool = False, confirm=None,
+                   label: str | None = None) -> None:
+    """Run a deploy through the runner, write its run record, print it, exit with the documented
+    code. Shared by every verb that changes hosts (``deploy``, ``edge rollback``)."""
+    from fleetops.cli.progress import progress_for
+    from fleetops.runner import deploy as runner
+    from fleetops.runner import record as records
+
+    with progress_for(label or Path(options.deploy_file).name, quiet, as_json) as progress:
+        result = runner.run_deploy(options, progress, confirm=confirm)
+    if label:
+        result.deploy = label
     data = result.to_dict()
     records.validate(data)
     path = records.write(data)
@@ -55,7 +67,7 @@ def deploy(deploy_file: Path, inventory: str | None, limit: tuple[str, ...],
         click.echo(f"run record: {path}", err=True)
     if data["summary"]["failed"] or data["summary"]["unreachable"]:
         sys.exit(EXIT_HOSTS_FAILED)
-    if dry and data["status"] == "pending":
+    if options.dry and data["status"] == "pending":
         sys.exit(EXIT_PENDING)
 
 

@@ -157,7 +157,7 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     """
     import sys
     import time
-    from concurrent.futures import ThreadPoolExecutor
+    from fleetops.fanout import per_host
 
     from fleetops.checking.target import SshTarget
     from fleetops.cli.render import print_json, print_table
@@ -185,9 +185,8 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     record = records.RunRecord(deploy=f"model deploy {manifest.name} v{manifest.version} "
                                f"{manifest.sha256[:12]}", inventory=str(inventory_path), dry_run=False,
                                limit=list(limit), exclude=list(exclude))
-    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
-        for job, result in zip(jobs, pool.map(lambda job: job.run(), jobs)):
-            record.hosts[job.target.name] = result
+    for job, result in zip(jobs, per_host(jobs, lambda job: job.run(), parallel), strict=True):
+        record.hosts[job.target.name] = result
     record.ended_at = records.utcnow()
     record.duration_s = round(time.perf_counter() - started, 3)
     data = record.to_dict()

@@ -53,7 +53,7 @@ def report(inventory, limit, exclude, parallel, window, html_out, csv_out, json_
                select_hosts(load_inventory(resolve_inventory(inventory)), limit, exclude)]
     if not quiet:
         click.echo(f"sampling {len(targets)} host(s) for {seconds:g} s ...", err=True)
-    data = collect.build(targets, seconds)
+    data = collect.build(targets, seconds, parallel)
     if previous is not None:
         data["baseline"] = str(baseline)
         data["regressions"] = collect.compare(data, previous)

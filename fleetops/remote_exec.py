@@ -1,12 +1,13 @@
-"""Run one command on many hosts over SSH at once and read JSON lines back (backup, edge verbs)."""
+"""Run one command on many hosts over SSH at once and read JSON lines back (backup verbs), or
+read pyinfra facts (their own commands and parsers) from many hosts in one session each."""
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from fleetops.checking.target import SshTarget
+from fleetops.fanout import per_host
 from fleetops.secrets import redact
 
 
@@ -20,20 +21,28 @@ class HostAnswer:
     error: str = ""
 
 
-def _one(target: SshTarget, command: str, timeout: float) -> HostAnswer:
+def _exec(target: SshTarget, command: str, timeout: float) -> tuple[int, str, str] | str:
+    """(exit status, stdout, stderr), or why the command could not run at all."""
     try:
         client = target.connect(timeout=10)
     except Exception as error:  # noqa: BLE001 - recorded per host
-        return HostAnswer(target.name, False, error=f"unreachable: {error}")
+        return f"unreachable: {error}"
     try:
         _in, out, err = client.exec_command(command, timeout=timeout)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
-        status = out.channel.recv_exit_status()
+        return out.channel.recv_exit_status(), stdout, stderr
     except Exception as error:  # noqa: BLE001
-        return HostAnswer(target.name, False, error=f"{type(error).__name__}: {error}")
+        return f"{type(error).__name__}: {error}"
     finally:
         client.close()
+
+
+def _one(target: SshTarget, command: str, timeout: float) -> HostAnswer:
+    answer = _exec(target, command, timeout)
+    if isinstance(answer, str):
+        return HostAnswer(target.name, False, error=answer)
+    status, stdout, stderr = answer
     lines = []
     for line in stdout.splitlines():
         try:
@@ -44,7 +53,46 @@ def _one(target: SshTarget, command: str, timeout: float) -> HostAnswer:
     return HostAnswer(target.name, status == 0, lines, "" if status == 0 else message or f"exit {status}")
 
 
-def on_hosts(targets: list[SshTarget], command: str, timeout: float = 3600) -> list[HostAnswer]:
-    """Run ``command`` on every target in parallel; one answer per host, in order."""
-    with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-        return list(pool.map(lambda target: _one(target, command, timeout), targets))
+def on_hosts(targets: list[SshTarget], command: str, timeout: float = 3600,
+             parallel: int | None = None) -> list[HostAnswer]:
+    """Run ``command`` on every target, ``parallel`` at once (default up to 32); one answer per
+    host, in order."""
+    return per_host(targets, lambda target: _one(target, command, timeout), parallel)
+
+
+@dataclass
+class FactAnswer:
+    """The facts one host reported (parsed by each fact's own ``process``), or an error."""
+
+    host: str
+    ok: bool
+    facts: dict = field(default_factory=dict)
+    error: str = ""
+
+
+def read_facts(hosts: list, facts: dict[str, tuple[object, dict]], parallel: int | None = None,
+               timeout: float = 60) -> list[FactAnswer]:
+    """``facts`` maps a key to ``(fact, arguments)``: every fact's own command runs on each host in
+    one SSH session, and its output goes through the fact's own ``process``, exactly what pyinfra
+    would report while planning a deploy."""
+    marker = "__fleetops_fact__"
+    command = "; ".join(f"echo {marker}{key}; {{ {fact.command(**arguments)} ; }}"
+                        for key, (fact, arguments) in facts.items())
+
+    def one(target: SshTarget) -> FactAnswer:
+        answer = _exec(target, command, timeout)
+        if isinstance(answer, str):
+            return FactAnswer(target.name, False, error=answer)
+        _status, stdout, _stderr = answer
+        sections: dict[str, list[str]] = {}
+        key = None
+        for line in stdout.splitlines():
+            if line.startswith(marker):
+                key = line[len(marker):]
+                sections[key] = []
+            elif key is not None:
+                sections[key].append(line)
+        return FactAnswer(target.name, True, {key: fact.process(sections.get(key, []))
+                                              for key, (fact, _arguments) in facts.items()})
+
+    return per_host([SshTarget.from_host(host) for host in hosts], one, parallel)

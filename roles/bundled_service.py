@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pyinfra.operations import files, server, systemd
 
 from fleetops.edge.bundle import Bundle, build_bundle
-from fleetops.operations.edge import atomic_link, bundle_release, prune
+from fleetops.operations.releases import atomic_link, bundle_release, prune
 
 # The receiver's certificate names the host's address, not 127.0.0.1; this only asks a local
 # process whether it is ready, so that one poll does not verify it.

@@ -29,7 +29,7 @@ from fleetops.errors import InputError
 from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
 from fleetops.operations.conditions import any_changed
-from fleetops.operations.edge import atomic_link, prune, verified_directory
+from fleetops.operations.releases import atomic_link, prune, switch_to_previous, verified_directory
 from fleetops.operations.files import managed_file
 from fleetops.render import render
 from fleetops.roles.data import role_data
@@ -100,6 +100,19 @@ def edge_app() -> None:
     prune_history(ROOT, release, keep=spec.keep_releases)
     prune(name="Prune old model versions", path=f"{ROOT}/models", keep=spec.keep_releases,
           protect=[model_dir.rsplit("/", 1)[-1]])
+
+
+@deploy("Edge rollback")
+def edge_rollback() -> None:
+    """Switch ``current`` back to the previous release, restart, wait for ``/ready`` (the steps
+    and paths of the converge itself; the next converge installs the declared release again)."""
+    spec = role_data(EdgeData).edge
+    if spec is None or not spec.present:
+        raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
+    switched = switch_to_previous(name="Switch current to the previous release", path=f"{ROOT}/current",
+                                  parent=f"{ROOT}/releases")
+    restart_when_changed(UNIT, "edge app", spec.port, any_changed(switched), wait_seconds=60,
+                         address=listen_address(spec))
 
 
 def _secret_files(spec: EdgeSpec, receiver: "ServerLink") -> list:

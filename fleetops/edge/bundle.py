@@ -4,7 +4,7 @@ Gateways (and the platform server next to them) often have no internet and no pa
 nothing is downloaded there: the controller runs ``pip download`` for the target platform
 (CPython 3.11, manylinux x86_64), packs the wheels with the app's files and ``requirements.txt``
 into one tarball, and caches it under a key derived from those inputs. The roles upload the
-tarball and install it with ``pip --no-index`` (:func:`fleetops.operations.edge.bundle_release`).
+tarball and install it with ``pip --no-index`` (:func:`fleetops.operations.releases.bundle_release`).
 """
 
 from __future__ import annotations

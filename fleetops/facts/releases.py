@@ -28,3 +28,14 @@ class SideBySide(FactBase):
             except ValueError:
                 continue
         return sorted(entries, key=lambda entry: entry["mtime"], reverse=True)
+
+
+class LinkTarget(FactBase):
+    """Where a link (e.g. ``current``) resolves to, or None when it does not exist."""
+
+    def command(self, path: str) -> str:
+        return f"readlink -f {shlex.quote(path)} || true"
+
+    def process(self, output: list[str]) -> str | None:
+        lines = [line.strip() for line in output if line.strip()]
+        return lines[0] if lines else None

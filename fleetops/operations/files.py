@@ -72,8 +72,9 @@ def managed_file(
             current_lines = [line + "\n" for line in current or []]
             host.log(f"Will {'modify' if info else 'create'} {path}", logger.info)
             for line in difflib.unified_diff(current_lines, content.splitlines(keepends=True), n=1):
-                if not line.startswith(("---", "+++")):
-                    logger.info("  %s", line.rstrip("\n"))
+                if not line.startswith(("---", "+++")):  # "+ added", "- removed", as pyinfra shows them
+                    text = line.rstrip("\n")
+                    logger.info("  %s", text if text.startswith("@@") else f"{text[:1]} {text[1:]}")
         yield from private_upload(content, tmp)
         steps = [f"chown {shlex.quote(f'{user}:{group}')} {q_tmp}",
                  f"chmod {shlex.quote(mode)} {q_tmp}"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from fleetops.checking.remote import round_trip
 from fleetops.checking.target import SshTarget
 from fleetops.errors import InputError
+from fleetops.fanout import per_host
 
 WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m)?$")
 # A metric regresses when it is worse than the baseline by more than this (absolute points for
@@ -48,10 +48,10 @@ def sample_host(target: SshTarget, window: float) -> dict:
             "inference": inference if inference.get("present") and inference.get("count") else None}
 
 
-def build(targets: list[SshTarget], window: float) -> dict:
+def build(targets: list[SshTarget], window: float, parallel: int | None = None) -> dict:
     started = time.time()
-    with ThreadPoolExecutor(max_workers=min(100, len(targets))) as pool:
-        hosts = list(pool.map(lambda target: sample_host(target, window), targets))
+    # every host samples the same window at once unless --parallel says fewer
+    hosts = per_host(targets, lambda target: sample_host(target, window), parallel or len(targets))
     ok = [host for host in hosts if host["reachable"] and not host["error"]]
     gateways = [host for host in ok if host.get("inference")]
 

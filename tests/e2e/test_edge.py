@@ -87,14 +87,21 @@ def test_tampered_model_is_refused_and_the_app_keeps_serving(edge, lab, model_di
 
 def test_rollback_switches_to_the_previous_release(edge, lab, deploy):
     proc = fleetops("edge", "rollback", "-i", str(lab.inventory), "--json")
-    assert proc.returncode == 1 and "no previous release" in proc.stdout
+    record = json.loads(proc.stdout)  # a run record, like every change fleetops makes
+    assert proc.returncode == 1 and "no previous entry" in record["hosts"][HOST]["error"]
+    assert record["deploy"] == "edge rollback"
     assert run(lab, HOST, "cd /opt/fleetops-edge/releases && cp -a \"$(basename $(readlink -f ../current))\" "
                "older && touch -d '1 hour ago' older")[0] == 0
     try:
         proc = fleetops("edge", "rollback", "-i", str(lab.inventory), "--limit", HOST, "--json")
         assert proc.returncode == 0, proc.stdout
-        assert json.loads(proc.stdout)[0]["results"][-1]["to"] == "older"
+        changed = [op["name"] for op in json.loads(proc.stdout)["hosts"][HOST]["operations"] if op["changed"]]
+        assert any(name.endswith("Switch current to the previous release") for name in changed), changed
+        assert any(name.endswith("Wait until the edge app is ready") for name in changed), changed
         assert run(lab, HOST, "readlink /opt/fleetops-edge/current")[1].strip().endswith("/older")
+        releases = json.loads(fleetops("edge", "releases", "-i", str(lab.inventory), "--limit", HOST,
+                                       "--json").stdout)
+        assert [line["release"] for line in releases[0]["releases"] if line["current"]] == ["older"]
     finally:
         code, record, err = deploy(EDGE)  # converge back to the declared release
         run(lab, HOST, "rm -rf /opt/fleetops-edge/releases/older")

@@ -69,9 +69,15 @@ def exposed(entry: dict) -> bool:
 
 
 def test_f4_secrets_are_never_staged_readable_by_others_under_sudo(lab, converged, tmp_path):
+    # a login of its own with passwordless sudo (independent of what other tests did to the baseline)
+    public_key = Path(str(lab.key_file) + ".pub").read_text().strip()
+    setup = (f"id stager >/dev/null 2>&1 || useradd -m -s /bin/bash stager; install -d -m 700 -o stager ~stager/.ssh; "
+             f"echo {public_key!r} > ~stager/.ssh/authorized_keys; chown stager ~stager/.ssh/authorized_keys; "
+             "echo 'stager ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/e2e-stager; chmod 440 /etc/sudoers.d/e2e-stager")
+    assert run(lab, GATEWAY, setup)[0] == 0
     namespace: dict = {}
     exec(lab.inventory.read_text(), namespace)
-    data = {**namespace["_HOSTS"][GATEWAY], "ssh_user": "ops"}  # the baseline's sudo-enabled user
+    data = {**namespace["_HOSTS"][GATEWAY], "ssh_user": "stager"}
     inventory = tmp_path / "inventory.py"
     inventory.write_text(f"hosts = [({GATEWAY!r}, {data!r})]\n")
     run(lab, GATEWAY, "rm -rf /etc/fleetops-e2e /run/fleetops-watcher.ready")
@@ -99,6 +105,7 @@ def test_f4_secrets_are_never_staged_readable_by_others_under_sudo(lab, converge
     assert run(lab, GATEWAY, "stat -c '%a %U' /etc/fleetops-e2e/secret.conf")[1].strip() == "600 root"
     assert CANARY in run(lab, GATEWAY, "cat /etc/fleetops-e2e/secret.conf")[1]
     assert run(lab, GATEWAY, "ls /tmp | grep -c fleetops-stage || true")[1].strip() == "0"  # cleaned up
+    run(lab, GATEWAY, "rm -f /etc/sudoers.d/e2e-stager; userdel -r stager 2>/dev/null; rm -rf /etc/fleetops-e2e")
 
 
 def _https(lab, host: str, path: str, body: dict | None = None, token: str | None = None,

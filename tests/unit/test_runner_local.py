@@ -75,7 +75,7 @@ def test_dry_run_changes_nothing_and_shows_the_diff(workspace):
     dry = run(workspace, deploy, dry=True)
     assert dry["dry_run"] is True and dry["status"] == "pending"
     config = next(op for op in dry["hosts"]["@local"]["operations"] if op["name"].endswith("Config file"))
-    assert config["status"] == "pending" and "-port = 9090" in config["diff"] and "+port = 8080" in config["diff"]
+    assert config["status"] == "pending" and "- port = 9090" in config["diff"] and "+ port = 8080" in config["diff"]
     assert (workspace / "target/app.conf").read_text() == "port = 9090\n"  # untouched
 
 

@@ -1,5 +1,7 @@
-"""Operations for releases side by side: unpack a bundle into a new release, switch a link
-atomically, install a directory of files verified by sha256 on the host."""
+"""Releases side by side, the one implementation every fleetops app uses (the edge app, the
+platform receiver, ``fleetops edge rollback``, ``fleetops model deploy``): unpack a bundle into a
+new release, install a directory of files verified by sha256 on the host, switch a link
+atomically, switch back to the previous release, prune old ones."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, StringCommand, operation
+from pyinfra.api.exceptions import OperationValueError
 from pyinfra.facts.files import Directory, Link, Sha256File
 
 
@@ -80,6 +83,33 @@ def atomic_link(path: str, target: str):
     tmp = posixpath.join(posixpath.dirname(path), "." + posixpath.basename(path) + ".tmp")
     yield StringCommand(f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && "
                         f"mv -T {shlex.quote(tmp)} {shlex.quote(path)}")
+
+
+@operation()
+def switch_to_previous(path: str, parent: str):
+    """
+    Point symlink ``path`` at the newest entry of ``parent`` other than its current target (a
+    rollback), and make the one rolled back from the newest of the others, so a second rollback
+    rolls forward again.
+
+    + path: the link (e.g. /opt/app/current)
+    + parent: where the entries live side by side (e.g. /opt/app/releases)
+
+    Fails (the host's operation, with the reason) when there is nothing to go back to.
+    """
+    from fleetops.facts.releases import SideBySide
+
+    link = host.get_fact(Link, path=path)
+    current = (link or {}).get("link_target")
+    others = [entry["name"] for entry in host.get_fact(SideBySide, path=parent)
+              if not entry["name"].endswith(".partial") and posixpath.join(parent, entry["name"]) != current]
+    if not others:
+        raise OperationValueError(f"{path}: no previous entry in {parent} to switch back to")
+    target = posixpath.join(parent, others[0])
+    tmp = posixpath.join(posixpath.dirname(path), "." + posixpath.basename(path) + ".tmp")
+    touch = f" && touch -c {shlex.quote(current)}" if current else ""
+    yield StringCommand(f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && "
+                        f"mv -T {shlex.quote(tmp)} {shlex.quote(path)}{touch}")
 
 
 @operation()
