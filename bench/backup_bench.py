@@ -34,13 +34,13 @@ from fleetops.lab.spec import parse_spec  # noqa: E402
 
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
-GROUP_DATA = '''
+GROUP_DATA = """
 mysql = {
     "databases": [{"name": "bench"}],
     "backup": {"schedule": "*-*-01 00:00:00", "password": "bench-backup-password",
                "keep_count": 2, "keep_days": 1},
 }
-'''
+"""
 
 
 def remote(lab: Lab, command: str) -> float:
@@ -68,22 +68,39 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="fleetops-backup-bench-"))
     (work / "group_data").mkdir()
     (work / "group_data" / "db.py").write_text(GROUP_DATA)
-    spec = parse_spec({"name": "bkbench", "subnet": free_subnet("bkbench"), "group_data": "group_data",
-                       "hosts": [{"name": "bkbench1", "groups": ["db"]}]}, "bench", work)
+    spec = parse_spec(
+        {
+            "name": "bkbench",
+            "subnet": free_subnet("bkbench"),
+            "group_data": "group_data",
+            "hosts": [{"name": "bkbench1", "groups": ["db"]}],
+        },
+        "bench",
+        work,
+    )
     lab = Lab("bkbench")
     try:
         if not lab.up(spec).healthy:
             raise SystemExit("bench: lab not healthy")
-        proc = subprocess.run([str(BIN / "fleetops"), "deploy", str(REPO / "deploys/mysql.py"), "-i",
-                               str(lab.inventory), "-q", "--yes"], capture_output=True, text=True,
-                              env={"PATH": f"{BIN}:/usr/bin:/bin", "FLEETOPS_RUNS_DIR": str(work / "runs")})
+        proc = subprocess.run(
+            [str(BIN / "fleetops"), "deploy", str(REPO / "deploys/mysql.py"), "-i", str(lab.inventory), "-q", "--yes"],
+            capture_output=True,
+            text=True,
+            env={"PATH": f"{BIN}:/usr/bin:/bin", "FLEETOPS_RUNS_DIR": str(work / "runs")},
+        )
         if proc.returncode != 0:
             raise SystemExit(f"bench: deploy failed: {proc.stderr[-2000:]}")
-        remote(lab, "mysql -e 'DROP TABLE IF EXISTS bench.rows; CREATE TABLE bench.rows (id INT PRIMARY KEY "
-                    "AUTO_INCREMENT, customer INT, amount DECIMAL(10,2), note VARCHAR(120), created DATETIME)'")
-        remote(lab, f"mysql -e \"INSERT INTO bench.rows (customer, amount, note, created) SELECT seq % 9973, "
-                    f"seq * 0.37, CONCAT('order ', seq, ' ', MD5(seq)), NOW() - INTERVAL seq SECOND "
-                    f"FROM bench.seq_1_to_{args.rows}\"")
+        remote(
+            lab,
+            "mysql -e 'DROP TABLE IF EXISTS bench.rows; CREATE TABLE bench.rows (id INT PRIMARY KEY "
+            "AUTO_INCREMENT, customer INT, amount DECIMAL(10,2), note VARCHAR(120), created DATETIME)'",
+        )
+        remote(
+            lab,
+            f'mysql -e "INSERT INTO bench.rows (customer, amount, note, created) SELECT seq % 9973, '
+            f"seq * 0.37, CONCAT('order ', seq, ' ', MD5(seq)), NOW() - INTERVAL seq SECOND "
+            f'FROM bench.seq_1_to_{args.rows}"',
+        )
         size = remote_size(lab)
         commands = {
             "fleetops backup": "systemctl start fleetops-mysql-backup.service",
@@ -98,10 +115,13 @@ def main() -> int:
             lab.down()
     median = {name: statistics.median(values) for name, values in times.items()}
     ratio = median["fleetops backup"] / median["mysqldump | zstd"]
-    result = {"work": f"{args.rows} rows, {size / 1e6:.0f} MB of table data", "repeat": args.repeat,
-              "median_s": {k: round(v, 3) for k, v in median.items()},
-              "throughput_mb_s": {k: round(size / 1e6 / v, 1) for k, v in median.items()},
-              "ratio_fleetops_vs_plain": round(ratio, 3)}
+    result = {
+        "work": f"{args.rows} rows, {size / 1e6:.0f} MB of table data",
+        "repeat": args.repeat,
+        "median_s": {k: round(v, 3) for k, v in median.items()},
+        "throughput_mb_s": {k: round(size / 1e6 / v, 1) for k, v in median.items()},
+        "ratio_fleetops_vs_plain": round(ratio, 3),
+    }
     print(f"{result['work']}, median of {args.repeat}")
     for name, value in median.items():
         print(f"{name:<20}{value:>8.2f}s{size / 1e6 / value:>10.1f} MB/s")
@@ -118,8 +138,11 @@ def remote_size(lab: Lab) -> int:
     client = sshutil.connect(address, user="root", key_file=lab.key_file, known_hosts=lab.known_hosts)
     try:
         sshutil.exec_command(client, "mysql -N -e 'ANALYZE TABLE bench.rows' >/dev/null")  # fresh stats
-        _code, out, _err = sshutil.exec_command(client, "mysql -N -e \"SELECT data_length + index_length "
-                                                "FROM information_schema.tables WHERE table_schema='bench'\"")
+        _code, out, _err = sshutil.exec_command(
+            client,
+            'mysql -N -e "SELECT data_length + index_length '
+            "FROM information_schema.tables WHERE table_schema='bench'\"",
+        )
     finally:
         client.close()
     return int(out.split()[0])

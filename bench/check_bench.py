@@ -114,6 +114,7 @@ def test_user(host):
 
 def floor(work: list[HostWork], timeout: float) -> float:
     """Wall time of one plain exec per host, all hosts at once (threads, like the engine)."""
+
     def one(item: HostWork) -> None:
         client = item.target.connect(timeout=timeout)
         try:
@@ -139,8 +140,9 @@ def engine(work: list[HostWork], timeout: float) -> float:
     seconds = time.perf_counter() - started
     bad = [r for r in run.results if r.status != Status.OK]
     if bad:
-        raise SystemExit(f"bench: checks not OK, results would not be comparable: "
-                         f"{bad[0].host} {bad[0].check}: {bad[0].message}")
+        raise SystemExit(
+            f"bench: checks not OK, results would not be comparable: {bad[0].host} {bad[0].check}: {bad[0].message}"
+        )
     PROBE_CPU_MS.extend(r.details["probe_cpu_ms"] for r in run.results if r.check == "reachable")
     return seconds
 
@@ -163,8 +165,9 @@ def timed(argv: list[str], cwd: Path, env: dict, ok_codes: tuple[int, ...] = (0,
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     if proc.returncode not in ok_codes:
-        raise SystemExit(f"bench: {' '.join(argv[:4])} failed ({proc.returncode}):\n"
-                         f"{(proc.stdout + proc.stderr)[-3000:]}")
+        raise SystemExit(
+            f"bench: {' '.join(argv[:4])} failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}"
+        )
     return seconds
 
 
@@ -194,12 +197,30 @@ def main() -> int:
         work = plan(lab.inventory, load_suite(str(tmp / "bench.yml")))
         addresses = [item.target.hostname for item in work]
         hosts_arg = ",".join(f"paramiko://root@{address}" for address in addresses)
-        env = {**os.environ, "PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp),
-               "FLEETOPS_STATE_DIR": str(tmp / "state")}
-        testinfra = [str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                     f"--hosts={hosts_arg}", f"--ssh-config={tmp / 'ssh_config'}", "test_bench.py"]
-        cli = [str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite",
-               str(tmp / "bench.yml"), "-q", "--no-history", "--timeout", str(args.timeout)]
+        env = {**os.environ, "PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp), "FLEETOPS_STATE_DIR": str(tmp / "state")}
+        testinfra = [
+            str(BIN / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--hosts={hosts_arg}",
+            f"--ssh-config={tmp / 'ssh_config'}",
+            "test_bench.py",
+        ]
+        cli = [
+            str(BIN / "fleetops"),
+            "check",
+            "-i",
+            str(lab.inventory),
+            "--suite",
+            str(tmp / "bench.yml"),
+            "-q",
+            "--no-history",
+            "--timeout",
+            str(args.timeout),
+        ]
         measures = {
             "floor (1 exec/host)": lambda: floor(work, args.timeout),
             "fleetops engine": lambda: engine(work, args.timeout),
@@ -226,15 +247,16 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "median_s": {name: round(value, 3) for name, value in median.items()},
         "ratio_engine_vs_floor": round(base / median["floor (1 exec/host)"], 3),
-        "ratio_transport_vs_floor": round(median["engine, no-op host side"]
-                                          / median["floor (1 exec/host)"], 3),
+        "ratio_transport_vs_floor": round(median["engine, no-op host side"] / median["floor (1 exec/host)"], 3),
         "probe_cpu_ms_per_host_median": statistics.median(PROBE_CPU_MS),
         "ratio_cli_vs_floor": round(median["fleetops check (CLI)"] / median["floor (1 exec/host)"], 3),
         "ratio_engine_vs_testinfra": round(base / median["testinfra"], 3),
         "ratio_cli_vs_testinfra": round(median["fleetops check (CLI)"] / median["testinfra"], 3),
     }
-    print(f"{result['work']}, median of {args.repeat} ({result['cpus']} CPUs shared by controller "
-          f"and hosts); probe CPU per host {result['probe_cpu_ms_per_host_median']:.0f} ms")
+    print(
+        f"{result['work']}, median of {args.repeat} ({result['cpus']} CPUs shared by controller "
+        f"and hosts); probe CPU per host {result['probe_cpu_ms_per_host_median']:.0f} ms"
+    )
     print(f"{'':<24}{'median':>10}{'engine/this':>14}")
     for name, value in median.items():
         print(f"{name:<24}{value:>9.2f}s{base / value:>14.2f}")

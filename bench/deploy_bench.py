@@ -28,15 +28,15 @@ from fleetops.lab.spec import generated_spec
 
 BIN = Path(sys.executable).parent
 
-PYINFRA_DEPLOY = '''
+PYINFRA_DEPLOY = """
 from io import StringIO
 from pyinfra.operations import files
 for i in range({items}):
     files.directory(name=f"dir {{i}}", path=f"/opt/bench/d{{i}}", mode="755")
     files.put(name=f"file {{i}}", src=StringIO(f"item {{i}}\\n"), dest=f"/opt/bench/d{{i}}/f.txt", mode="644")
-'''
+"""
 
-PLAYBOOK = '''
+PLAYBOOK = """
 - hosts: all
   gather_facts: false
   tasks:
@@ -46,14 +46,16 @@ PLAYBOOK = '''
     - name: file
       ansible.builtin.copy: {{ content: "item {{{{ item }}}}\\n", dest: "/opt/bench/d{{{{ item }}}}/f.txt", mode: "0644" }}
       loop: "{{{{ range({items}) | list }}}}"
-'''
+"""
 
 
 def ansible_inventory(lab: Lab) -> str:
     lines = ["[all]"]
     for name, host in lab.load_state()["hosts"].items():
-        lines.append(f"{name} ansible_host={host['address']} ansible_user=root "
-                     f"ansible_ssh_private_key_file={lab.key_file} ansible_python_interpreter=/usr/bin/python3")
+        lines.append(
+            f"{name} ansible_host={host['address']} ansible_user=root "
+            f"ansible_ssh_private_key_file={lab.key_file} ansible_python_interpreter=/usr/bin/python3"
+        )
     lines.append("[all:vars]")
     lines.append(f"ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts} -o StrictHostKeyChecking=yes'")
     return "\n".join(lines) + "\n"
@@ -93,11 +95,14 @@ def main() -> int:
         tools = {
             "fleetops": [str(BIN / "fleetops"), "deploy", "deploy.py", "-i", str(lab.inventory), "-q", "--yes"],
             "pyinfra": [str(BIN / "pyinfra"), str(lab.inventory), "deploy.py", "-y"],
-            "ansible": [str(BIN / "ansible-playbook"), "-i", "hosts.ini", "playbook.yml",
-                        "-f", str(args.hosts)],
+            "ansible": [str(BIN / "ansible-playbook"), "-i", "hosts.ini", "playbook.yml", "-f", str(args.hosts)],
         }
-        env = {"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_HOST_KEY_CHECKING": "True",
-               "FLEETOPS_RUNS_DIR": str(work / "runs"), "HOME": str(work)}
+        env = {
+            "PATH": f"{BIN}:/usr/bin:/bin",
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "FLEETOPS_RUNS_DIR": str(work / "runs"),
+            "HOME": str(work),
+        }
         first = {name: timed(argv, work, env) for name, argv in tools.items()}  # converge once each
         runs = {name: [timed(argv, work, env) for _ in range(args.repeat)] for name, argv in tools.items()}
     finally:

@@ -62,10 +62,19 @@ def free_port() -> int:
 def over_http(directory: Path, payload: dict, repeat: int, work: Path) -> dict:
     port = free_port()
     config = work / f"{directory.name}.json"
-    config.write_text(json.dumps({"listen_host": "127.0.0.1", "listen_port": port, "model_path": str(directory),
-                                  "log_path": str(work / f"{directory.name}.jsonl")}))
-    server = subprocess.Popen([sys.executable, edge_app.__file__, "--config", str(config)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    config.write_text(
+        json.dumps(
+            {
+                "listen_host": "127.0.0.1",
+                "listen_port": port,
+                "model_path": str(directory),
+                "log_path": str(work / f"{directory.name}.jsonl"),
+            }
+        )
+    )
+    server = subprocess.Popen(
+        [sys.executable, edge_app.__file__, "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -120,16 +129,26 @@ def main() -> int:
             payload = payload_of(manifest.golden[0].model_dump(exclude_none=True))
             local = in_process(directory, payload, args.repeat)
             remote = over_http(directory, payload, args.repeat, work)
-            rows.append({"model": name, "in_process_ms": local, "http_ms": remote,
-                         "ratio_p50": round(remote["p50"] / local["p50"], 2),
-                         "overhead_p50_ms": round(remote["p50"] - local["p50"], 3)})
-    print(f"{'model':12} {'in-process p50/p95 ms':>22} {'HTTP p50/p95 ms':>18} {'request':>9} {'ratio':>6} "
-          f"{'overhead':>9}")
+            rows.append(
+                {
+                    "model": name,
+                    "in_process_ms": local,
+                    "http_ms": remote,
+                    "ratio_p50": round(remote["p50"] / local["p50"], 2),
+                    "overhead_p50_ms": round(remote["p50"] - local["p50"], 3),
+                }
+            )
+    print(
+        f"{'model':12} {'in-process p50/p95 ms':>22} {'HTTP p50/p95 ms':>18} {'request':>9} {'ratio':>6} "
+        f"{'overhead':>9}"
+    )
     for row in rows:
         local, remote = row["in_process_ms"], row["http_ms"]
-        print(f"{row['model']:12} {local['p50']:>10.3f} / {local['p95']:<9.3f} {remote['p50']:>8.3f} / "
-              f"{remote['p95']:<7.3f} {remote['request_bytes'] / 1000:>7.1f}kB {row['ratio_p50']:>6.2f} "
-              f"{row['overhead_p50_ms']:>7.3f}ms")
+        print(
+            f"{row['model']:12} {local['p50']:>10.3f} / {local['p95']:<9.3f} {remote['p50']:>8.3f} / "
+            f"{remote['p95']:<7.3f} {remote['request_bytes'] / 1000:>7.1f}kB {row['ratio_p50']:>6.2f} "
+            f"{row['overhead_p50_ms']:>7.3f}ms"
+        )
     out = args.json_out or REPO / "bench/results/edge_bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"repeat": args.repeat, "models": rows}, indent=2) + "\n")

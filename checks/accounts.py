@@ -38,8 +38,11 @@ class User(Check):
 
     def judge(self, raw: dict) -> Outcome:
         if not raw["exists"]:
-            return (passed(f"user {self.user} is absent", False) if not self.exists
-                    else failed(f"user {self.user} does not exist", value=False))
+            return (
+                passed(f"user {self.user} is absent", False)
+                if not self.exists
+                else failed(f"user {self.user} does not exist", value=False)
+            )
         if not self.exists:
             return failed(f"user {self.user} exists but should not", value=True)
         problems = []
@@ -52,20 +55,23 @@ class User(Check):
             problems.append(f"not in group(s) {', '.join(missing)}")
         if self.locked is not None:
             if raw.get("locked") is None:
-                return Outcome(Status.UNKNOWN, f"user {self.user}: locked state unknown "
-                               f"({raw.get('locked_error', 'no shadow entry')})", True)
+                return Outcome(
+                    Status.UNKNOWN,
+                    f"user {self.user}: locked state unknown ({raw.get('locked_error', 'no shadow entry')})",
+                    True,
+                )
             if raw["locked"] != self.locked:
                 problems.append("locked" if raw["locked"] else "not locked")
         if self.expired is not None and raw.get("expired") is not None:
             if raw["expired"] != self.expired:
                 problems.append("expired" if raw["expired"] else "not expired")
         elif self.expired is not None:
-            return Outcome(Status.UNKNOWN, f"user {self.user}: expiry unknown "
-                           f"({raw.get('locked_error', 'no shadow entry')})", True)
+            return Outcome(
+                Status.UNKNOWN, f"user {self.user}: expiry unknown ({raw.get('locked_error', 'no shadow entry')})", True
+            )
         if problems:
             return failed(f"user {self.user}: " + ", ".join(problems), value=True)
-        return passed(f"user {self.user} uid {raw['uid']} {raw['shell']} "
-                      f"groups {','.join(raw['groups'])}", True)
+        return passed(f"user {self.user} uid {raw['uid']} {raw['shell']} groups {','.join(raw['groups'])}", True)
 
 
 class Group(Check):
@@ -84,8 +90,11 @@ class Group(Check):
 
     def judge(self, raw: dict) -> Outcome:
         if not raw["exists"]:
-            return (passed(f"group {self.group} is absent", False) if not self.exists
-                    else failed(f"group {self.group} does not exist", value=False))
+            return (
+                passed(f"group {self.group} is absent", False)
+                if not self.exists
+                else failed(f"group {self.group} does not exist", value=False)
+            )
         if not self.exists:
             return failed(f"group {self.group} exists but should not", value=True)
         missing = [member for member in self.members if member not in raw["members"]]

@@ -67,8 +67,7 @@ class Check(BaseModel):
         if self.warn is not None and self.crit is not None:
             if (self.warn > self.crit) if self.higher_is_worse else (self.warn < self.crit):
                 order = "above" if self.higher_is_worse else "below"
-                raise ValueError(f"crit ({self.crit:g}) must be {order} warn ({self.warn:g}) "
-                                 f"for a {self.kind} check")
+                raise ValueError(f"crit ({self.crit:g}) must be {order} warn ({self.warn:g}) for a {self.kind} check")
         return self
 
     def default_name(self) -> str:
@@ -103,6 +102,7 @@ class Check(BaseModel):
     # -- helpers -----------------------------------------------------------------------------
     def grade(self, value: float) -> Status:
         """Compare a measured value with the warn/crit thresholds."""
+
         def beyond(limit: float | None) -> bool:
             if limit is None:
                 return False
@@ -118,12 +118,12 @@ class Check(BaseModel):
         """A threshold outcome with a message such as ``disk / 91.2% (warn 80, crit 90)``."""
         status = self.grade(value)
         shown = fmt.format(value) + self.unit
-        limits = ", ".join(f"{label} {limit:g}" for label, limit in
-                           (("warn", self.warn), ("crit", self.crit)) if limit is not None)
+        limits = ", ".join(
+            f"{label} {limit:g}" for label, limit in (("warn", self.warn), ("crit", self.crit)) if limit is not None
+        )
         return Outcome(status, f"{what} {shown}" + (f" ({limits})" if limits else ""), value)
 
-    def result(self, host: str, outcome: Outcome, duration_s: float = 0.0,
-               details: dict | None = None) -> CheckResult:
+    def result(self, host: str, outcome: Outcome, duration_s: float = 0.0, details: dict | None = None) -> CheckResult:
         """The final result, with the check's severity capping a failure at WARNING."""
         status = outcome.status
         if self.severity == "warning" and status == Status.CRITICAL:
@@ -131,10 +131,20 @@ class Check(BaseModel):
         value = outcome.value
         if isinstance(value, float):
             value = round(value, 4)
-        return CheckResult(host=host, check=self.name, kind=self.kind, status=status,
-                           message=redact(outcome.message), value=value, unit=self.unit,
-                           severity=self.severity, warn=self.warn, crit=self.crit,
-                           duration_s=round(duration_s, 4), details=details or {})
+        return CheckResult(
+            host=host,
+            check=self.name,
+            kind=self.kind,
+            status=status,
+            message=redact(outcome.message),
+            value=value,
+            unit=self.unit,
+            severity=self.severity,
+            warn=self.warn,
+            crit=self.crit,
+            duration_s=round(duration_s, 4),
+            details=details or {},
+        )
 
 
 def failed(message: str, status: Status = Status.CRITICAL, value: Any = None) -> Outcome:

@@ -43,8 +43,7 @@ class Command(Check):
             return failed(f"timed out after {self.timeout:g}s", value=raw["seconds"])
         if raw["exit"] != self.exit:
             tail = (raw["stderr"] or raw["stdout"]).strip().splitlines()[-1:] or [""]
-            return failed(f"exit {raw['exit']} (expected {self.exit}) {tail[0][:200]}",
-                          value=raw["seconds"])
+            return failed(f"exit {raw['exit']} (expected {self.exit}) {tail[0][:200]}", value=raw["seconds"])
         if self.match and not re.search(self.match, raw["stdout"]):
             return failed(f"output does not match {self.match!r}", value=raw["seconds"])
         outcome = self.measured(raw["seconds"], "ran in", "{:.2f}")

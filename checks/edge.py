@@ -80,8 +80,7 @@ class Inference(Check):
                 elif answer["label"] != golden["label"]:
                     problems.append(f"golden {index}: label {answer['label']!r}, expected {golden['label']!r}")
                 elif answer["confidence"] < golden.get("min_score", 0):
-                    problems.append(f"golden {index}: confidence {answer['confidence']:.3f} "
-                                    f"< {golden['min_score']}")
+                    problems.append(f"golden {index}: confidence {answer['confidence']:.3f} < {golden['min_score']}")
             if not manifest.get("golden"):
                 problems.append("the model has no golden inputs")
             sample = payload_of(manifest["golden"][0]) if manifest.get("golden") else None
@@ -98,10 +97,13 @@ class Inference(Check):
         finally:
             conn.close()
         timings.sort()
-        return {"model": f"{manifest.get('name')} v{manifest.get('version')}", "problems": problems,
-                "p50": statistics.median(timings) if timings else None,
-                "p95": timings[int(0.95 * (len(timings) - 1))] if timings else None,
-                "goldens": len(manifest.get("golden", []))}
+        return {
+            "model": f"{manifest.get('name')} v{manifest.get('version')}",
+            "problems": problems,
+            "p50": statistics.median(timings) if timings else None,
+            "p95": timings[int(0.95 * (len(timings) - 1))] if timings else None,
+            "goldens": len(manifest.get("golden", [])),
+        }
 
     def judge(self, raw: dict) -> Outcome:
         if raw.get("error"):
@@ -177,7 +179,7 @@ class PlatformApi(Check):
         return {"op": "platform", "args": {"timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
-        if (problem := receiver_unreachable(raw)):
+        if problem := receiver_unreachable(raw):
             return problem
         return self.measured(raw["seconds"] * 1000, f"{raw['url']}/health answered", "{:.0f}")
 
@@ -199,7 +201,7 @@ class Heartbeat(Check):
         return {"op": "platform", "args": {"timeout": self.timeout}}  # the same probe as platform_api
 
     def judge(self, raw: dict) -> Outcome:
-        if (problem := receiver_unreachable(raw)):
+        if problem := receiver_unreachable(raw):
             return problem
         if raw.get("record_error"):
             return failed(f"gateway {raw['gateway']!r} not known to the platform: {raw['record_error']}"[:300])

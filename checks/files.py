@@ -35,13 +35,15 @@ class File(Check):
         return f"file:{self.path}"
 
     def probe(self) -> dict:
-        return {"op": "file", "args": {"path": self.path, "sha256": bool(self.sha256),
-                                       "contains": self.contains}}
+        return {"op": "file", "args": {"path": self.path, "sha256": bool(self.sha256), "contains": self.contains}}
 
     def judge(self, raw: dict) -> Outcome:
         if not raw["exists"]:
-            return (passed(f"{self.path} is absent", False) if not self.exists
-                    else failed(f"{self.path} does not exist", value=False))
+            return (
+                passed(f"{self.path} is absent", False)
+                if not self.exists
+                else failed(f"{self.path} does not exist", value=False)
+            )
         if not self.exists:
             return failed(f"{self.path} exists but should not", value=True)
         problems = []

@@ -154,10 +154,12 @@ class Ftp(Check):
         if not self.expect_login:
             return passed(f"{who} login refused as expected ({raw.get('reply', '')})", False)
         if self.chroot and (raw.get("pwd") != "/" or raw.get("escaped")):
-            return failed(f"{who} is not confined: start directory {raw.get('pwd')!r}"
-                          + (f", {raw['escaped']}" if raw.get("escaped") else ""), value=raw["ms"])
+            return failed(
+                f"{who} is not confined: start directory {raw.get('pwd')!r}"
+                + (f", {raw['escaped']}" if raw.get("escaped") else ""),
+                value=raw["ms"],
+            )
         if self.upload_dir and raw.get("round_trip"):
             return failed(raw["round_trip"], value=raw["ms"])
-        done = ["login"] + (["chroot"] if self.chroot else []) + (
-            ["upload/download"] if self.upload_dir else [])
+        done = ["login"] + (["chroot"] if self.chroot else []) + (["upload/download"] if self.upload_dir else [])
         return self.measured(raw["ms"], f"{who}: {', '.join(done)} ok in", "{:.0f}")

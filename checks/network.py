@@ -41,8 +41,7 @@ class TcpConnect(Check):
 
     kind: Literal["tcp"]
     port: int = Field(ge=1, le=65535)
-    address: str | None = Field(None, pattern=HOSTNAME_PATTERN,
-                                description="default: the host's SSH address")
+    address: str | None = Field(None, pattern=HOSTNAME_PATTERN, description="default: the host's SSH address")
     timeout: float = Field(3.0, gt=0, le=60)
     unit: ClassVar[str] = "ms"
     where: ClassVar[str] = "controller"
@@ -116,8 +115,7 @@ class Http(Check):
                 if not self.verify:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
-                conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443,
-                                                   timeout=limit, context=context)
+                conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=limit, context=context)
             else:
                 conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=limit)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -128,16 +126,16 @@ class Http(Check):
             conn.close()
         except (OSError, http.client.HTTPException) as error:
             return {"error": f"{self.method} {url}: {getattr(error, 'reason', None) or error}"}
-        return {"url": url, "status": response.status, "body": body,
-                "ms": (time.perf_counter() - started) * 1000}
+        return {"url": url, "status": response.status, "body": body, "ms": (time.perf_counter() - started) * 1000}
 
     def judge(self, raw: dict) -> Outcome:
         if raw.get("error"):
             return failed(raw["error"])
         wanted = self.status if isinstance(self.status, list) else [self.status]
         if raw["status"] not in wanted:
-            return failed(f"{raw['url']} returned {raw['status']}, expected "
-                          f"{' or '.join(map(str, wanted))}", value=raw["ms"])
+            return failed(
+                f"{raw['url']} returned {raw['status']}, expected {' or '.join(map(str, wanted))}", value=raw["ms"]
+            )
         if self.body and not re.search(self.body, raw["body"]):
             return failed(f"{raw['url']} body does not match {self.body!r}", value=raw["ms"])
         outcome = self.measured(raw["ms"], f"{raw['url']} {raw['status']} in", "{:.0f}")
@@ -155,8 +153,9 @@ class Tls(Check):
     kind: Literal["tls"]
     port: int = Field(443, ge=1, le=65535)
     address: str | None = Field(None, pattern=HOSTNAME_PATTERN)
-    server_name: str | None = Field(None, pattern=HOSTNAME_PATTERN,
-                                    description="name the certificate must match (default: address)")
+    server_name: str | None = Field(
+        None, pattern=HOSTNAME_PATTERN, description="name the certificate must match (default: address)"
+    )
     ca_file: str | None = None
     verify: bool = True
     timeout: float = Field(5.0, gt=0, le=60)
@@ -181,8 +180,7 @@ class Tls(Check):
                 with context.wrap_socket(sock, server_hostname=name) as tls:
                     der = tls.getpeercert(binary_form=True)
         except ssl.SSLCertVerificationError as error:
-            return {"error": f"certificate of {address}:{self.port} not valid for {name}: "
-                             f"{error.verify_message}"}
+            return {"error": f"certificate of {address}:{self.port} not valid for {name}: {error.verify_message}"}
         except (OSError, ssl.SSLError) as error:
             return {"error": f"TLS to {address}:{self.port}: {error}"}
         return {"name": name, **certificate_facts(der, name)}
@@ -191,11 +189,12 @@ class Tls(Check):
         if raw.get("error"):
             return failed(raw["error"])
         if not raw["name_matches"]:
-            return failed(f"certificate names {', '.join(raw['names']) or '(none)'} do not include "
-                          f"{raw['name']}", value=raw["days"])
+            return failed(
+                f"certificate names {', '.join(raw['names']) or '(none)'} do not include {raw['name']}",
+                value=raw["days"],
+            )
         if raw["days"] < 0:
-            return failed(f"certificate for {raw['name']} expired {-raw['days']:.1f} days ago",
-                          value=raw["days"])
+            return failed(f"certificate for {raw['name']} expired {-raw['days']:.1f} days ago", value=raw["days"])
         return self.measured(raw["days"], f"certificate for {raw['name']} expires in", "{:.1f}")
 
 
@@ -209,8 +208,7 @@ def certificate_facts(der: bytes, name: str) -> dict:
     names: list[str] = []
     try:
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [*alt.get_values_for_type(x509.DNSName),
-                 *(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))]
+        names = [*alt.get_values_for_type(x509.DNSName), *(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))]
     except x509.ExtensionNotFound:
         names = [attr.value for attr in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
     try:
@@ -226,9 +224,12 @@ def certificate_facts(der: bytes, name: str) -> dict:
         return pattern.lower() == name.lower()
 
     expires = cert.not_valid_after_utc
-    return {"names": names, "name_matches": any(matches(pattern) for pattern in names),
-            "not_after": expires.isoformat(),
-            "days": (expires - datetime.now(timezone.utc)).total_seconds() / 86400}
+    return {
+        "names": names,
+        "name_matches": any(matches(pattern) for pattern in names),
+        "not_after": expires.isoformat(),
+        "days": (expires - datetime.now(timezone.utc)).total_seconds() / 86400,
+    }
 
 
 class Upstream(Check):
@@ -244,8 +245,7 @@ class Upstream(Check):
         return f"upstream:{self.address}:{self.port}"
 
     def probe(self) -> dict:
-        return {"op": "connect", "args": {"address": self.address, "port": self.port,
-                                          "timeout": self.timeout}}
+        return {"op": "connect", "args": {"address": self.address, "port": self.port, "timeout": self.timeout}}
 
     def judge(self, raw: dict) -> Outcome:
         if not raw["connected"]:
@@ -272,10 +272,11 @@ class Dns(Check):
             return failed(f"{self.query} does not resolve: {raw['error_text']}")
         missing = [address for address in self.addresses if address not in raw["addresses"]]
         if missing:
-            return failed(f"{self.query} resolves to {', '.join(raw['addresses'])}; "
-                          f"missing {', '.join(missing)}", value=raw["seconds"] * 1000)
-        outcome = self.measured(raw["seconds"] * 1000, f"{self.query} -> "
-                                f"{', '.join(raw['addresses'])} in", "{:.0f}")
+            return failed(
+                f"{self.query} resolves to {', '.join(raw['addresses'])}; missing {', '.join(missing)}",
+                value=raw["seconds"] * 1000,
+            )
+        outcome = self.measured(raw["seconds"] * 1000, f"{self.query} -> {', '.join(raw['addresses'])} in", "{:.0f}")
         return outcome
 
 

@@ -22,9 +22,29 @@ import sys
 import time
 
 PSEUDO_FILESYSTEMS = {
-    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "pstore", "bpf",
-    "debugfs", "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc",
-    "rpc_pipefs", "nsfs", "efivarfs", "ramfs", "squashfs", "tmpfs",
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "debugfs",
+    "tracefs",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "rpc_pipefs",
+    "nsfs",
+    "efivarfs",
+    "ramfs",
+    "squashfs",
+    "tmpfs",
 }
 
 
@@ -53,17 +73,26 @@ def probe_meminfo(args):
         psutil = None
     if psutil is not None:
         memory, swap = psutil.virtual_memory(), psutil.swap_memory()
-        return {"mem_total": memory.total, "mem_available": memory.available,
-                "swap_total": swap.total, "swap_free": swap.free, "source": "psutil"}
+        return {
+            "mem_total": memory.total,
+            "mem_available": memory.available,
+            "swap_total": swap.total,
+            "swap_free": swap.free,
+            "source": "psutil",
+        }
     values = {}
     with open("/proc/meminfo") as handle:
         for line in handle:
             key, _, rest = line.partition(":")
             values[key] = int(rest.split()[0]) * 1024
     available = values.get("MemAvailable", values.get("MemFree", 0))
-    return {"mem_total": values["MemTotal"], "mem_available": available,
-            "swap_total": values.get("SwapTotal", 0), "swap_free": values.get("SwapFree", 0),
-            "source": "/proc/meminfo"}
+    return {
+        "mem_total": values["MemTotal"],
+        "mem_available": available,
+        "swap_total": values.get("SwapTotal", 0),
+        "swap_free": values.get("SwapFree", 0),
+        "source": "/proc/meminfo",
+    }
 
 
 def _mounts():
@@ -84,7 +113,7 @@ def probe_filesystems(args):
         targets = [(path, None) for path in paths]
     else:
         seen = set()
-        for device, mountpoint, fstype in _mounts():
+        for _device, mountpoint, fstype in _mounts():
             if fstype in PSEUDO_FILESYSTEMS or mountpoint in seen:
                 continue
             if mountpoint.startswith(("/proc", "/sys", "/dev", "/run/credentials")):
@@ -98,23 +127,33 @@ def probe_filesystems(args):
         except OSError as error:
             out.append({"path": path, "error": error.strerror or str(error)})
             continue
-        out.append({
-            "path": path, "fstype": fstype,
-            "blocks": info.f_blocks * info.f_frsize, "free": info.f_bavail * info.f_frsize,
-            "used": (info.f_blocks - info.f_bfree) * info.f_frsize,
-            "inodes": info.f_files, "inodes_free": info.f_favail,
-        })
+        out.append(
+            {
+                "path": path,
+                "fstype": fstype,
+                "blocks": info.f_blocks * info.f_frsize,
+                "free": info.f_bavail * info.f_frsize,
+                "used": (info.f_blocks - info.f_bfree) * info.f_frsize,
+                "inodes": info.f_files,
+                "inodes_free": info.f_favail,
+            }
+        )
     return {"filesystems": out}
 
 
 def probe_service(args):
-    code, out, err = run(["systemctl", "show", args["unit"], "--no-pager",
-                          "--property=LoadState,ActiveState,SubState,UnitFileState"])
+    code, out, err = run(
+        ["systemctl", "show", args["unit"], "--no-pager", "--property=LoadState,ActiveState,SubState,UnitFileState"]
+    )
     if code != 0:
         return {"error": err.strip() or "systemctl show failed"}
     props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return {"load": props.get("LoadState", ""), "active": props.get("ActiveState", ""),
-            "sub": props.get("SubState", ""), "enabled": props.get("UnitFileState", "")}
+    return {
+        "load": props.get("LoadState", ""),
+        "active": props.get("ActiveState", ""),
+        "sub": props.get("SubState", ""),
+        "enabled": props.get("UnitFileState", ""),
+    }
 
 
 def probe_process(args):
@@ -170,9 +209,14 @@ def probe_file(args):
         info = os.lstat(path)
     except FileNotFoundError:
         return {"exists": False}
-    result = {"exists": True, "mode": "%04o" % stat.S_IMODE(info.st_mode),
-              "is_file": stat.S_ISREG(info.st_mode), "is_dir": stat.S_ISDIR(info.st_mode),
-              "is_link": stat.S_ISLNK(info.st_mode), "size": info.st_size}
+    result = {
+        "exists": True,
+        "mode": "%04o" % stat.S_IMODE(info.st_mode),
+        "is_file": stat.S_ISREG(info.st_mode),
+        "is_dir": stat.S_ISDIR(info.st_mode),
+        "is_link": stat.S_ISLNK(info.st_mode),
+        "size": info.st_size,
+    }
     try:
         result["owner"] = pwd.getpwuid(info.st_uid).pw_name
     except KeyError:
@@ -213,7 +257,7 @@ def dpkg_stanza(text, name):
         start += 1
     end = text.find("\n\n", start)
     fields = {}
-    for line in text[start:end if end != -1 else len(text)].splitlines():
+    for line in text[start : end if end != -1 else len(text)].splitlines():
         if line and not line[0].isspace() and ":" in line:
             key, _, value = line.partition(":")
             fields[key] = value.strip()
@@ -228,8 +272,7 @@ def probe_package(args):
         if fields is None:
             return {"installed": False, "version": None, "manager": "dpkg"}
         installed = fields.get("Status", "").endswith(" installed")
-        return {"installed": installed, "version": fields.get("Version") if installed else None,
-                "manager": "dpkg"}
+        return {"installed": installed, "version": fields.get("Version") if installed else None, "manager": "dpkg"}
     code, out, _ = run(["rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", name])
     return {"installed": code == 0, "version": out.strip() if code == 0 else None, "manager": "rpm"}
 
@@ -245,8 +288,15 @@ def probe_user(args):
         groups.insert(0, grp.getgrgid(entry.pw_gid).gr_name)
     except KeyError:
         pass
-    result = {"exists": True, "uid": entry.pw_uid, "shell": entry.pw_shell,
-              "home": entry.pw_dir, "groups": groups, "locked": None, "expired": None}
+    result = {
+        "exists": True,
+        "uid": entry.pw_uid,
+        "shell": entry.pw_shell,
+        "home": entry.pw_dir,
+        "groups": groups,
+        "locked": None,
+        "expired": None,
+    }
     try:
         with open("/etc/shadow") as handle:
             for line in handle:
@@ -276,8 +326,7 @@ def probe_command(args):
         code, out, err = run(["/bin/sh", "-c", args["command"]], timeout=args.get("timeout", 10))
     except subprocess.TimeoutExpired:
         return {"timeout": True, "seconds": time.time() - started}
-    return {"exit": code, "stdout": out[-4096:], "stderr": err[-1024:],
-            "seconds": time.time() - started}
+    return {"exit": code, "stdout": out[-4096:], "stderr": err[-1024:], "seconds": time.time() - started}
 
 
 def probe_dns(args):
@@ -308,11 +357,21 @@ def probe_mysql(args):
     code, _, err = run(["mysqladmin", "--protocol=socket", "-u", "root", "ping"], timeout=10)
     if code != 0:
         return {"alive": False, "error_text": err.strip()[-300:]}
-    code, out, err = run(["mysql", "--protocol=socket", "-u", "root", "-N", "-B", "-e",
-                          "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                          "WHERE VARIABLE_NAME IN ('THREADS_CONNECTED','SLOW_QUERIES','UPTIME',"
-                          "'MAX_USED_CONNECTIONS') UNION SELECT 'MAX_CONNECTIONS', @@max_connections"],
-                         timeout=10)
+    code, out, err = run(
+        [
+            "mysql",
+            "--protocol=socket",
+            "-u",
+            "root",
+            "-N",
+            "-B",
+            "-e",
+            "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+            "WHERE VARIABLE_NAME IN ('THREADS_CONNECTED','SLOW_QUERIES','UPTIME',"
+            "'MAX_USED_CONNECTIONS') UNION SELECT 'MAX_CONNECTIONS', @@max_connections",
+        ],
+        timeout=10,
+    )
     if code != 0:
         return {"alive": True, "error_text": err.strip()[-300:]}
     status = {}
@@ -346,8 +405,14 @@ def probe_backups(args):
             verified = value
         else:
             last = value
-    return {"exists": True, "count": len(ids), "newest": newest, "verified": verified,
-            "last_verify": last, "now": time.time()}
+    return {
+        "exists": True,
+        "count": len(ids),
+        "newest": newest,
+        "verified": verified,
+        "last_verify": last,
+        "now": time.time(),
+    }
 
 
 def probe_device(args):
@@ -376,8 +441,15 @@ def probe_device(args):
         info = os.stat(path)
     except OSError:
         return {"configured": True, "path": path, "present": False, "source": source}
-    return {"configured": True, "path": path, "present": True, "char": stat.S_ISCHR(info.st_mode),
-            "readable": os.access(path, os.R_OK), "writable": os.access(path, os.W_OK), "source": source}
+    return {
+        "configured": True,
+        "path": path,
+        "present": True,
+        "char": stat.S_ISCHR(info.st_mode),
+        "readable": os.access(path, os.R_OK),
+        "writable": os.access(path, os.W_OK),
+        "source": source,
+    }
 
 
 def probe_platform(args):
@@ -461,16 +533,24 @@ def probe_sample(args):
     gpu = None
     for directory in os.environ.get("PATH", "/usr/bin:/bin").split(":"):
         if os.path.exists(os.path.join(directory, "nvidia-smi")):
-            code, out, _ = run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used,memory.total",
-                                "--format=csv,noheader,nounits"], timeout=10)
+            code, out, _ = run(
+                ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used,memory.total", "--format=csv,noheader,nounits"],
+                timeout=10,
+            )
             if code == 0 and out.strip():
                 util, used, total = (float(v) for v in out.splitlines()[0].split(","))
                 gpu = {"util_pct": util, "mem_pct": 100.0 * used / max(1.0, total)}
             break
-    return {"window_s": window, "cpu_pct": busy, "cpus": os.cpu_count() or 1,
-            "mem_pct": 100.0 * (memory["mem_total"] - memory["mem_available"]) / memory["mem_total"],
-            "disk_pct": 100.0 * (disk.f_blocks - disk.f_bfree) / max(1, disk.f_blocks - disk.f_bfree + disk.f_bavail),
-            "net_rx_bps": (rx1 - rx0) / window, "net_tx_bps": (tx1 - tx0) / window, "gpu": gpu}
+    return {
+        "window_s": window,
+        "cpu_pct": busy,
+        "cpus": os.cpu_count() or 1,
+        "mem_pct": 100.0 * (memory["mem_total"] - memory["mem_available"]) / memory["mem_total"],
+        "disk_pct": 100.0 * (disk.f_blocks - disk.f_bfree) / max(1, disk.f_blocks - disk.f_bfree + disk.f_bavail),
+        "net_rx_bps": (rx1 - rx0) / window,
+        "net_tx_bps": (tx1 - tx0) / window,
+        "gpu": gpu,
+    }
 
 
 def probe_inference_log(args):
@@ -483,7 +563,7 @@ def probe_inference_log(args):
             handle.seek(0, 2)
             size = handle.tell()
             handle.seek(max(0, size - 4 * 1024 * 1024))
-            lines = handle.read().decode(errors="replace").splitlines()[-int(args.get("last", 20000)):]
+            lines = handle.read().decode(errors="replace").splitlines()[-int(args.get("last", 20000)) :]
     except OSError:
         return {"present": False}
     latencies, confidences, below = [], [], 0
@@ -503,18 +583,38 @@ def probe_inference_log(args):
     buckets = [0] * 10
     for value in confidences:
         buckets[min(9, int(value * 10))] += 1
-    return {"present": True, "count": len(latencies), "p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99),
-            "below_threshold_share": below / len(latencies) if latencies else None,
-            "confidence_histogram": buckets}
+    return {
+        "present": True,
+        "count": len(latencies),
+        "p50": pct(0.5),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "below_threshold_share": below / len(latencies) if latencies else None,
+        "confidence_histogram": buckets,
+    }
 
 
 PROBES = {
-    "uptime": probe_uptime, "load": probe_load, "meminfo": probe_meminfo,
-    "filesystems": probe_filesystems, "service": probe_service, "process": probe_process,
-    "listening": probe_listening, "file": probe_file, "package": probe_package,
-    "user": probe_user, "group": probe_group, "command": probe_command, "dns": probe_dns,
-    "connect": probe_connect, "mysql": probe_mysql, "backups": probe_backups, "device": probe_device,
-    "sample": probe_sample, "inference_log": probe_inference_log, "platform": probe_platform,
+    "uptime": probe_uptime,
+    "load": probe_load,
+    "meminfo": probe_meminfo,
+    "filesystems": probe_filesystems,
+    "service": probe_service,
+    "process": probe_process,
+    "listening": probe_listening,
+    "file": probe_file,
+    "package": probe_package,
+    "user": probe_user,
+    "group": probe_group,
+    "command": probe_command,
+    "dns": probe_dns,
+    "connect": probe_connect,
+    "mysql": probe_mysql,
+    "backups": probe_backups,
+    "device": probe_device,
+    "sample": probe_sample,
+    "inference_log": probe_inference_log,
+    "platform": probe_platform,
 }
 
 
@@ -530,8 +630,9 @@ def main(requests):
             results[request["id"]] = {"error": "%s: %s" % (type(error).__name__, error)}
         results[request["id"]]["_seconds"] = time.time() - started
     cpu = os.times()  # what this sweep cost the host, children (systemctl ...) included
-    sys.stdout.write(repr({"results": results, "cpu_s": cpu.user + cpu.system + cpu.children_user
-                           + cpu.children_system}) + "\n")
+    sys.stdout.write(
+        repr({"results": results, "cpu_s": cpu.user + cpu.system + cpu.children_user + cpu.children_system}) + "\n"
+    )
     sys.stdout.flush()
 
 

@@ -17,9 +17,36 @@ from fleetops.checks.packages import Package
 from fleetops.checks.services import Port, Process, Service
 from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Uptime
 
-KINDS = (Reachable, Uptime, Load, Memory, Swap, Disk, Inodes, Clock, Service, Process, Port,
-         TcpConnect, Http, Tls, Upstream, Dns, File, Package, User, Group, Command, Ftp,
-         Mysql, Backup, Inference, Device, PlatformApi, Heartbeat)
+KINDS = (
+    Reachable,
+    Uptime,
+    Load,
+    Memory,
+    Swap,
+    Disk,
+    Inodes,
+    Clock,
+    Service,
+    Process,
+    Port,
+    TcpConnect,
+    Http,
+    Tls,
+    Upstream,
+    Dns,
+    File,
+    Package,
+    User,
+    Group,
+    Command,
+    Ftp,
+    Mysql,
+    Backup,
+    Inference,
+    Device,
+    PlatformApi,
+    Heartbeat,
+)
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
 

@@ -32,15 +32,16 @@ class Service(Check):
         if raw["load"] == "not-found":
             return failed(f"unit {self.unit_name} not found", value=False)
         is_active = raw["active"] == "active"
-        is_enabled = raw["enabled"] in ("enabled", "enabled-runtime", "static", "alias", "indirect",
-                                        "generated")
+        is_enabled = raw["enabled"] in ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated")
         state = f"{raw['active']} ({raw['sub']}), {raw['enabled'] or 'no unit file state'}"
         if is_active != self.active:
-            return failed(f"{self.unit_name} is {state}; expected "
-                          f"{'active' if self.active else 'inactive'}", value=is_active)
+            return failed(
+                f"{self.unit_name} is {state}; expected {'active' if self.active else 'inactive'}", value=is_active
+            )
         if self.enabled is not None and is_enabled != self.enabled:
-            return failed(f"{self.unit_name} is {state}; expected "
-                          f"{'enabled' if self.enabled else 'disabled'}", value=is_active)
+            return failed(
+                f"{self.unit_name} is {state}; expected {'enabled' if self.enabled else 'disabled'}", value=is_active
+            )
         return passed(f"{self.unit_name} is {state}", is_active)
 
 
@@ -74,11 +75,9 @@ class Process(Check):
         count = raw["count"]
         label = self.process or self.pattern
         if count < self.min_count:
-            return failed(f"{count} process(es) match {label}; expected at least {self.min_count}",
-                          value=count)
+            return failed(f"{count} process(es) match {label}; expected at least {self.min_count}", value=count)
         if self.max_count is not None and count > self.max_count:
-            return failed(f"{count} process(es) match {label}; expected at most {self.max_count}",
-                          value=count)
+            return failed(f"{count} process(es) match {label}; expected at most {self.max_count}", value=count)
         return passed(f"{count} process(es) match {label}", count)
 
 
@@ -99,5 +98,4 @@ class Port(Check):
         if raw["listening"] != self.listening:
             state = "listening" if raw["listening"] else "not listening"
             return failed(f"tcp/{self.port} is {state}", value=raw["listening"])
-        return passed(f"tcp/{self.port} is {'listening' if raw['listening'] else 'closed'}",
-                      raw["listening"])
+        return passed(f"tcp/{self.port} is {'listening' if raw['listening'] else 'closed'}", raw["listening"])

@@ -82,14 +82,14 @@ def parse_suite(data: object, source: str) -> Suite:
     if not isinstance(data, dict):
         raise InputError(f"suite {source}: expected a mapping with a 'checks' list")
     if not isinstance(data.get("checks") or [], list):
-        raise InputError(f"suite {source}: checks: expected a list of checks, got "
-                         f"{type(data['checks']).__name__}")
+        raise InputError(f"suite {source}: checks: expected a list of checks, got {type(data['checks']).__name__}")
     for index, item in enumerate(data.get("checks") or []):
         if isinstance(item, dict) and item.get("kind") not in kind_names():
             hint = difflib.get_close_matches(str(item.get("kind")), kind_names(), n=1)
-            raise InputError(f"suite {source}: checks[{index}]: unknown kind {item.get('kind')!r}"
-                             + (f" (did you mean {hint[0]!r}?)" if hint else
-                                f" (kinds: {', '.join(kind_names())})"))
+            raise InputError(
+                f"suite {source}: checks[{index}]: unknown kind {item.get('kind')!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else f" (kinds: {', '.join(kind_names())})")
+            )
     try:
         suite = Suite.model_validate(data)
     except ValidationError as error:
@@ -116,7 +116,9 @@ def load_suite(name: str, _seen: tuple[str, ...] = ()) -> Suite:
         # the problem and its position only, never the offending text (it may be a secret file)
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"suite {path}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}") from None
+        raise InputError(
+            f"suite {path}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}"
+        ) from None
     suite = parse_suite(data, str(path))
     merged: dict[str, Check] = {}
     for included in suite.include:
@@ -124,8 +126,7 @@ def load_suite(name: str, _seen: tuple[str, ...] = ()) -> Suite:
             merged[check.name] = check
     for check in suite.checks:
         merged[check.name] = check
-    return suite.model_copy(update={"name": suite.name or path.stem, "include": [],
-                                    "checks": list(merged.values())})
+    return suite.model_copy(update={"name": suite.name or path.stem, "include": [], "checks": list(merged.values())})
 
 
 def _unique_names(checks: list[Check], where: str) -> None:
@@ -178,8 +179,7 @@ def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
             if close:
-                raise InputError(f"host {host}: check_overrides: no check named {name!r} "
-                                 f"(did you mean {close[0]!r}?)")
+                raise InputError(f"host {host}: check_overrides: no check named {name!r} (did you mean {close[0]!r}?)")
     planned: list[Check] = []
     for check in checks:
         override = extra.check_overrides.get(check.name)
@@ -188,8 +188,7 @@ def plan_host(suite: Suite, host: str, groups: set[str], data: dict) -> HostPlan
         try:
             planned.append((_override(check, override) if override else check).for_host(data))
         except ValidationError as error:
-            raise InputError(f"host {host}: check_overrides.{check.name}: "
-                             f"{describe_validation_error(error)}") from None
+            raise InputError(f"host {host}: check_overrides.{check.name}: {describe_validation_error(error)}") from None
     if not any(isinstance(check, Reachable) for check in planned):
         planned.insert(0, Reachable(kind="reachable"))
     return HostPlan(host=host, checks=planned)

@@ -109,8 +109,11 @@ class _FilesystemCheck(Check):
             if used is None:
                 continue
             outcome = self.measured(used, f"{self.what} {filesystem['path']}")
-            if worst is None or outcome.status.rank > worst.status.rank or (
-                    outcome.status == worst.status and used > worst.value):
+            if (
+                worst is None
+                or outcome.status.rank > worst.status.rank
+                or (outcome.status == worst.status and used > worst.value)
+            ):
                 worst = outcome
         if problems:
             return failed("; ".join(problems), Status.UNKNOWN)

@@ -15,24 +15,43 @@ from fleetops.errors import FleetopsError
 
 # verb -> (module, attribute, one-line help with an example)
 VERBS: dict[str, tuple[str, str, str]] = {
-    "edge": ("fleetops.cli.edge", "edge",
-             "Edge app releases: list, roll back.  e.g. fleetops edge rollback --limit gw1"),
-    "lab": ("fleetops.cli.lab", "lab",
-            "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
-    "backup": ("fleetops.cli.backup", "backup",
-               "MySQL/MariaDB backups: run, list, restore, verify.  e.g. fleetops backup verify"),
-    "check": ("fleetops.cli.check", "check",
-              "Health checks across the inventory.  e.g. fleetops check --html report.html"),
-    "deploy": ("fleetops.cli.deploy", "deploy",
-               "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry"),
-    "model": ("fleetops.cli.model", "model",
-              "Model pipeline: convert, quantize, inspect, deploy.  e.g. fleetops model convert --model digits --out models/digits"),
-    "smoke": ("fleetops.cli.smoke", "smoke",
-              "Inference smoke tests on edge gateways.  e.g. fleetops smoke --junit smoke.xml"),
-    "report": ("fleetops.cli.report", "report",
-               "Performance report over a window.  e.g. fleetops report --window 30s --html r.html"),
-    "runs": ("fleetops.cli.runs", "runs",
-             "List and show run records.  e.g. fleetops runs show latest"),
+    "edge": (
+        "fleetops.cli.edge",
+        "edge",
+        "Edge app releases: list, roll back.  e.g. fleetops edge rollback --limit gw1",
+    ),
+    "lab": ("fleetops.cli.lab", "lab", "Local lab fleet of systemd-nspawn hosts.  e.g. fleetops lab up --hosts 3"),
+    "backup": (
+        "fleetops.cli.backup",
+        "backup",
+        "MySQL/MariaDB backups: run, list, restore, verify.  e.g. fleetops backup verify",
+    ),
+    "check": (
+        "fleetops.cli.check",
+        "check",
+        "Health checks across the inventory.  e.g. fleetops check --html report.html",
+    ),
+    "deploy": (
+        "fleetops.cli.deploy",
+        "deploy",
+        "Run a pyinfra deploy file.  e.g. fleetops deploy deploys/baseline.py --dry",
+    ),
+    "model": (
+        "fleetops.cli.model",
+        "model",
+        "Model pipeline: convert, quantize, inspect, deploy.  e.g. fleetops model convert --model digits --out models/digits",
+    ),
+    "smoke": (
+        "fleetops.cli.smoke",
+        "smoke",
+        "Inference smoke tests on edge gateways.  e.g. fleetops smoke --junit smoke.xml",
+    ),
+    "report": (
+        "fleetops.cli.report",
+        "report",
+        "Performance report over a window.  e.g. fleetops report --window 30s --html r.html",
+    ),
+    "runs": ("fleetops.cli.runs", "runs", "List and show run records.  e.g. fleetops runs show latest"),
 }
 
 

@@ -52,8 +52,16 @@ def run(inventory, limit, exclude, parallel, as_json, verbose) -> None:
     from fleetops.backup.remote import RUN_COMMAND, on_hosts
 
     answers = on_hosts(_targets(inventory, limit, exclude), RUN_COMMAND, parallel=parallel)
-    rows = [(a.host, "ok" if a.ok else "failed", (a.lines[-1]["id"] if a.ok and a.lines else ""),
-             _size(a.lines[-1]["bytes"]) if a.ok and a.lines else "", a.error) for a in answers]
+    rows = [
+        (
+            a.host,
+            "ok" if a.ok else "failed",
+            (a.lines[-1]["id"] if a.ok and a.lines else ""),
+            _size(a.lines[-1]["bytes"]) if a.ok and a.lines else "",
+            a.error,
+        )
+        for a in answers
+    ]
     _finish(answers, as_json, rows, ["host", "status", "backup", "size", "error"], "backups made")
 
 
@@ -72,11 +80,18 @@ def list_(inventory, limit, exclude, parallel, as_json) -> None:
             rows.append((answer.host, "", "", "", "", "failed", answer.error))
         for item in answer.lines:
             manifest = item.get("manifest") or {}
-            rows.append((answer.host, item["id"], _size(item["bytes"]), _age(now - item["created"]),
-                         ",".join(manifest.get("databases", [])),
-                         "ok" if item["checksums_ok"] else "failed", ""))
-    _finish(answers, as_json, rows, ["host", "backup", "size", "age", "databases", "checksums", "error"],
-            "backups")
+            rows.append(
+                (
+                    answer.host,
+                    item["id"],
+                    _size(item["bytes"]),
+                    _age(now - item["created"]),
+                    ",".join(manifest.get("databases", [])),
+                    "ok" if item["checksums_ok"] else "failed",
+                    "",
+                )
+            )
+    _finish(answers, as_json, rows, ["host", "backup", "size", "age", "databases", "checksums", "error"], "backups")
 
 
 @backup.command()
@@ -99,12 +114,22 @@ def restore(inventory, limit, exclude, parallel, latest, backup_id, databases, y
         if not sys.stdin.isatty():
             raise InputError("restore overwrites data: pass --yes when not on a terminal")
         names = ", ".join(t.name for t in targets)
-        click.confirm(f"Restore {backup_id or 'the latest backup'} "
-                      f"({', '.join(databases) or 'all databases'}) on {names}?", abort=True, err=True)
+        click.confirm(
+            f"Restore {backup_id or 'the latest backup'} ({', '.join(databases) or 'all databases'}) on {names}?",
+            abort=True,
+            err=True,
+        )
     answers = on_hosts(targets, command, parallel=parallel)
-    rows = [(a.host, "ok" if a.ok else "failed",
-             ",".join(line["restored"] for line in a.lines if "restored" in line),
-             next((line["backup"] for line in a.lines if "backup" in line), ""), a.error) for a in answers]
+    rows = [
+        (
+            a.host,
+            "ok" if a.ok else "failed",
+            ",".join(line["restored"] for line in a.lines if "restored" in line),
+            next((line["backup"] for line in a.lines if "backup" in line), ""),
+            a.error,
+        )
+        for a in answers
+    ]
     _finish(answers, as_json, rows, ["host", "status", "restored", "backup", "error"], "restore")
 
 
@@ -117,9 +142,15 @@ def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
     from fleetops.backup.remote import on_hosts, script_command
 
     answers = on_hosts(_targets(inventory, limit, exclude), script_command("verify", backup_id), parallel=parallel)
-    rows = [(a.host, (a.lines[-1]["status"] if a.lines else "failed"),
-             (a.lines[-1]["backup"] if a.lines else ""),
-             (a.lines[-1].get("detail") if a.lines else "") or a.error) for a in answers]
+    rows = [
+        (
+            a.host,
+            (a.lines[-1]["status"] if a.lines else "failed"),
+            (a.lines[-1]["backup"] if a.lines else ""),
+            (a.lines[-1].get("detail") if a.lines else "") or a.error,
+        )
+        for a in answers
+    ]
     _finish(answers, as_json, rows, ["host", "status", "backup", "detail"], "verify")
 
 

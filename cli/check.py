@@ -44,15 +44,34 @@ class CheckGroup(click.Group):
 
 @click.group(cls=CheckGroup, invoke_without_command=True)
 @inventory_options
-@click.option("--suite", default="default", show_default=True, metavar="NAME|FILE",
-              help="Bundled suite name (checks/suites/NAME.yml) or a suite YAML file.")
-@click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True,
-              metavar="SECONDS", help="Per-host limit; a slower host is reported, not waited for.")
-@click.option("--json", "json_out", is_flag=False, flag_value="-", default=None, metavar="FILE",
-              help="Write results as JSON to FILE (or stdout with a bare --json).")
+@click.option(
+    "--suite",
+    default="default",
+    show_default=True,
+    metavar="NAME|FILE",
+    help="Bundled suite name (checks/suites/NAME.yml) or a suite YAML file.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.5, 600),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Per-host limit; a slower host is reported, not waited for.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    metavar="FILE",
+    help="Write results as JSON to FILE (or stdout with a bare --json).",
+)
 @click.option("--junit", "junit_out", metavar="FILE", help="Write JUnit XML (one testcase per host x check).")
-@click.option("--prometheus", "prometheus_out", metavar="FILE",
-              help="Write a node_exporter textfile-collector .prom file.")
+@click.option(
+    "--prometheus", "prometheus_out", metavar="FILE", help="Write a node_exporter textfile-collector .prom file."
+)
 @click.option("--html", "html_out", metavar="FILE", help="Write a self-contained HTML report.")
 @click.option("--nagios", is_flag=True, help="Print one Nagios status line instead of the table.")
 @click.option("--list", "list_only", is_flag=True, help="Show which checks would run per host; run nothing.")
@@ -60,10 +79,24 @@ class CheckGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More detail; -v lists OK checks too.")
 @click.option("-q", "--quiet", is_flag=True, help="No table; only errors and the written files.")
 @click.pass_context
-def check(ctx: click.Context, inventory: str | None, limit: tuple[str, ...], exclude: tuple[str, ...],
-          parallel: int | None, suite: str, timeout: float, json_out: str | None,
-          junit_out: str | None, prometheus_out: str | None, html_out: str | None, nagios: bool,
-          list_only: bool, no_history: bool, verbose: int, quiet: bool) -> None:
+def check(
+    ctx: click.Context,
+    inventory: str | None,
+    limit: tuple[str, ...],
+    exclude: tuple[str, ...],
+    parallel: int | None,
+    suite: str,
+    timeout: float,
+    json_out: str | None,
+    junit_out: str | None,
+    prometheus_out: str | None,
+    html_out: str | None,
+    nagios: bool,
+    list_only: bool,
+    no_history: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Run a check suite on every selected host (all hosts at once, one SSH round trip each).
 
     \b
@@ -81,19 +114,27 @@ def check(ctx: click.Context, inventory: str | None, limit: tuple[str, ...], exc
     from fleetops.inventory import resolve_inventory
 
     if nagios and json_out == "-":
-        raise click.UsageError("--nagios and a bare --json both print to stdout; "
-                               "give --json a FILE")
-    outputs = {"--json": output_path(json_out, "--json"), "--junit": output_path(junit_out, "--junit"),
-               "--prometheus": output_path(prometheus_out, "--prometheus"),
-               "--html": output_path(html_out, "--html")}
+        raise click.UsageError("--nagios and a bare --json both print to stdout; give --json a FILE")
+    outputs = {
+        "--json": output_path(json_out, "--json"),
+        "--junit": output_path(junit_out, "--junit"),
+        "--prometheus": output_path(prometheus_out, "--prometheus"),
+        "--html": output_path(html_out, "--html"),
+    }
     loaded = load_suite(suite)
     inventory_path = resolve_inventory(inventory)
     work = plan(inventory_path, loaded, limit, exclude)
     if list_only:
         _print_plan(work, as_json=json_out == "-")
         return
-    run = _sweep(work, loaded.name, str(inventory_path), timeout, parallel,
-                 progress=not (quiet or nagios or json_out == "-") and sys.stderr.isatty())
+    run = _sweep(
+        work,
+        loaded.name,
+        str(inventory_path),
+        timeout,
+        parallel,
+        progress=not (quiet or nagios or json_out == "-") and sys.stderr.isatty(),
+    )
     _write_outputs(run, outputs, json_stdout=json_out == "-")
     if not no_history:
         from fleetops.checking import history
@@ -118,11 +159,23 @@ def _sweep(work, suite: str, inventory: str, timeout: float, parallel: int | Non
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(file=sys.stderr), transient=True) as bar:
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    ) as bar:
         task = bar.add_task("hosts", total=len(work))
-        return sweep(work, suite=suite, inventory=inventory, timeout=timeout, parallel=parallel,
-                     on_host_done=lambda host, status: bar.advance(task))
+        return sweep(
+            work,
+            suite=suite,
+            inventory=inventory,
+            timeout=timeout,
+            parallel=parallel,
+            on_host_done=lambda host, status: bar.advance(task),
+        )
 
 
 def _write_outputs(run, outputs: dict[str, Path | None], json_stdout: bool) -> None:
@@ -152,18 +205,26 @@ def _print_results(run, verbose: int) -> None:
     shown = [result for result in run.results if verbose or result.status != Status.OK]
     shown.sort(key=lambda result: (-result.status.rank, result.host, result.check))
     if shown:
-        print_table("checks" if verbose else "checks not OK", ["host", "check", "status", "value", "message"],
-                    [(r.host, r.check, r.status.label,
-                      _shown_value(r.value, r.unit), r.message) for r in shown])
+        print_table(
+            "checks" if verbose else "checks not OK",
+            ["host", "check", "status", "value", "message"],
+            [(r.host, r.check, r.status.label, _shown_value(r.value, r.unit), r.message) for r in shown],
+        )
     counts = run.counts()
     host_status = run.host_status()
-    print_table("hosts", ["host", "status", "ok", "warning", "critical", "unknown"],
-                [(host, status.label, *(sum(1 for r in run.results if r.host == host and r.status == s)
-                                        for s in Status))
-                 for host, status in sorted(host_status.items(), key=lambda item: (-item[1].rank, item[0]))])
-    click.echo(f"{run.status.label.upper()}: {counts['ok']} ok, {counts['warning']} warning, "
-               f"{counts['critical']} critical, {counts['unknown']} unknown on {len(host_status)} "
-               f"hosts in {run.finished - run.started:.2f}s (suite {run.suite})")
+    print_table(
+        "hosts",
+        ["host", "status", "ok", "warning", "critical", "unknown"],
+        [
+            (host, status.label, *(sum(1 for r in run.results if r.host == host and r.status == s) for s in Status))
+            for host, status in sorted(host_status.items(), key=lambda item: (-item[1].rank, item[0]))
+        ],
+    )
+    click.echo(
+        f"{run.status.label.upper()}: {counts['ok']} ok, {counts['warning']} warning, "
+        f"{counts['critical']} critical, {counts['unknown']} unknown on {len(host_status)} "
+        f"hosts in {run.finished - run.started:.2f}s (suite {run.suite})"
+    )
 
 
 def _shown_value(value: object, unit: str) -> str:
@@ -177,15 +238,25 @@ def _shown_value(value: object, unit: str) -> str:
 def _print_plan(work, as_json: bool) -> None:
     from fleetops.cli.render import print_json, print_table
 
-    data = {item.plan.host: [{"name": c.name, "kind": c.kind, "where": c.where,
-                              "warn": c.warn, "crit": c.crit, "severity": c.severity}
-                             for c in item.plan.checks] for item in work}
+    data = {
+        item.plan.host: [
+            {"name": c.name, "kind": c.kind, "where": c.where, "warn": c.warn, "crit": c.crit, "severity": c.severity}
+            for c in item.plan.checks
+        ]
+        for item in work
+    }
     if as_json:
         print_json(data)
         return
-    print_table("planned checks", ["host", "check", "kind", "where", "warn", "crit", "severity"],
-                [(host, c["name"], c["kind"], c["where"], c["warn"], c["crit"], c["severity"])
-                 for host, checks in data.items() for c in checks])
+    print_table(
+        "planned checks",
+        ["host", "check", "kind", "where", "warn", "crit", "severity"],
+        [
+            (host, c["name"], c["kind"], c["where"], c["warn"], c["crit"], c["severity"])
+            for host, checks in data.items()
+            for c in checks
+        ],
+    )
 
 
 from fleetops.cli.check_history import history  # noqa: E402  (registers the sub-command)

@@ -11,8 +11,7 @@ import click
 @click.option("--since", metavar="WHEN", help="30m, 2h, 7d or an ISO time (default: all history).")
 @click.option("--runs", "show_runs", is_flag=True, help="List recent runs instead of state changes.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
-def history(host: str | None, check_name: str | None, since: str | None, show_runs: bool,
-            as_json: bool) -> None:
+def history(host: str | None, check_name: str | None, since: str | None, show_runs: bool, as_json: bool) -> None:
     """Show changes of state recorded by past `fleetops check` runs.
 
     \b
@@ -28,8 +27,11 @@ def history(host: str | None, check_name: str | None, since: str | None, show_ru
         if as_json:
             print_json(rows)
         else:
-            print_table("check runs", ["id", "time", "duration_s", "suite", "status"],
-                        [(r["id"], r["time"], r["duration_s"], r["suite"], r["status"]) for r in rows])
+            print_table(
+                "check runs",
+                ["id", "time", "duration_s", "suite", "status"],
+                [(r["id"], r["time"], r["duration_s"], r["suite"], r["status"]) for r in rows],
+            )
         return
     changes = store.transitions(host=host, check=check_name, since=store.parse_since(since))
     if as_json:
@@ -38,5 +40,8 @@ def history(host: str | None, check_name: str | None, since: str | None, show_ru
     if not changes:
         click.echo("no state changes recorded" + (f" since {since}" if since else ""))
         return
-    print_table("state changes", ["time", "host", "check", "from", "to", "message"],
-                [(c["time"], c["host"], c["check"], c["from"], c["to"], c["message"]) for c in changes])
+    print_table(
+        "state changes",
+        ["time", "host", "check", "from", "to", "message"],
+        [(c["time"], c["host"], c["check"], c["from"], c["to"], c["message"]) for c in changes],
+    )

@@ -16,13 +16,25 @@ EXIT_OK, EXIT_HOSTS_FAILED, EXIT_PENDING = 0, 1, 4
 @click.command()
 @click.argument("deploy_file", type=click.Path(path_type=Path))
 @inventory_options
-@click.option("--dry", is_flag=True, help="Plan only: change nothing, show what would change; exit 4 if anything would.")
+@click.option(
+    "--dry", is_flag=True, help="Plan only: change nothing, show what would change; exit 4 if anything would."
+)
 @click.option("--diff", "show_diff", is_flag=True, help="Print file diffs (secrets masked).")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking, even on a terminal.")
 @output_options
-def deploy(deploy_file: Path, inventory: str | None, limit: tuple[str, ...],
-           exclude: tuple[str, ...], parallel: int | None, dry: bool, show_diff: bool, yes: bool,
-           verbose: int, quiet: bool, as_json: bool) -> None:
+def deploy(
+    deploy_file: Path,
+    inventory: str | None,
+    limit: tuple[str, ...],
+    exclude: tuple[str, ...],
+    parallel: int | None,
+    dry: bool,
+    show_diff: bool,
+    yes: bool,
+    verbose: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Run DEPLOY_FILE (any pyinfra deploy file) and write a run record.
 
     \b
@@ -34,16 +46,23 @@ def deploy(deploy_file: Path, inventory: str | None, limit: tuple[str, ...],
     from fleetops.runner import deploy as runner
 
     options = runner.DeployOptions(
-        deploy_file=deploy_file, inventory=resolve_inventory(inventory), limit=limit,
-        exclude=exclude, parallel=parallel, dry=dry, verbosity=verbose,
+        deploy_file=deploy_file,
+        inventory=resolve_inventory(inventory),
+        limit=limit,
+        exclude=exclude,
+        parallel=parallel,
+        dry=dry,
+        verbosity=verbose,
     )
     interactive = sys.stdin.isatty() and not (yes or dry or as_json)
-    run_and_report(options, quiet=quiet, as_json=as_json, show_diff=show_diff,
-                   confirm=_confirm if interactive else None)
+    run_and_report(
+        options, quiet=quiet, as_json=as_json, show_diff=show_diff, confirm=_confirm if interactive else None
+    )
 
 
-def run_and_report(options, *, quiet: bool, as_json: bool, show_diff: bool = False, confirm=None,
-                   label: str | None = None) -> None:
+def run_and_report(
+    options, *, quiet: bool, as_json: bool, show_diff: bool = False, confirm=None, label: str | None = None
+) -> None:
     """Run a deploy through the runner, write its run record, print it, exit with the documented
     code. Shared by every verb that changes hosts (``deploy``, ``edge rollback``)."""
     from fleetops.cli.progress import progress_for
@@ -88,8 +107,17 @@ def _print_summary(data: dict, title: str | None = None) -> None:
     rows = []
     for host, result in data["hosts"].items():
         status = "pending" if data["dry_run"] and result["status"] == "changed" else result["status"]
-        rows.append((host, status, result["changed"], result["ok"], result["failed"],
-                     f"{result['duration_s']:.1f}s", result["error"] or ""))
+        rows.append(
+            (
+                host,
+                status,
+                result["changed"],
+                result["ok"],
+                result["failed"],
+                f"{result['duration_s']:.1f}s",
+                result["error"] or "",
+            )
+        )
     summary = data["summary"]
     title = title or (
         f"{Path(data['deploy']).name}{' (dry run)' if data['dry_run'] else ''}: "

@@ -31,21 +31,40 @@ def releases(inventory, limit, exclude, parallel, as_json) -> None:
     from fleetops.roles.edge import ROOT
 
     hosts = select_hosts(load_inventory(resolve_inventory(inventory)), limit or ("gateway",), exclude)
-    answers = read_facts(hosts, {"releases": (SideBySide(), {"path": f"{ROOT}/releases"}),
-                                 "current": (LinkTarget(), {"path": f"{ROOT}/current"})},
-                         parallel=parallel)
+    answers = read_facts(
+        hosts,
+        {
+            "releases": (SideBySide(), {"path": f"{ROOT}/releases"}),
+            "current": (LinkTarget(), {"path": f"{ROOT}/current"}),
+        },
+        parallel=parallel,
+    )
     rows = []
     for answer in answers:
         current = (answer.facts.get("current") or "").rsplit("/", 1)[-1]
-        rows.append({"host": answer.host, "ok": answer.ok, "error": answer.error,
-                     "releases": [{"release": entry["name"], "current": entry["name"] == current,
-                                   "time": entry["mtime"]} for entry in answer.facts.get("releases") or []]})
+        rows.append(
+            {
+                "host": answer.host,
+                "ok": answer.ok,
+                "error": answer.error,
+                "releases": [
+                    {"release": entry["name"], "current": entry["name"] == current, "time": entry["mtime"]}
+                    for entry in answer.facts.get("releases") or []
+                ],
+            }
+        )
     if as_json:
         print_json(rows)
     else:
-        print_table("edge releases", ["host", "release", "current", "error"],
-                    [(row["host"], line["release"], "yes" if line["current"] else "", row["error"])
-                     for row in rows for line in (row["releases"] or [{"release": "", "current": False}])])
+        print_table(
+            "edge releases",
+            ["host", "release", "current", "error"],
+            [
+                (row["host"], line["release"], "yes" if line["current"] else "", row["error"])
+                for row in rows
+                for line in (row["releases"] or [{"release": "", "current": False}])
+            ],
+        )
     if not all(row["ok"] for row in rows):
         sys.exit(1)
 
@@ -65,6 +84,11 @@ def rollback(inventory, limit, exclude, parallel, as_json, quiet) -> None:
     from fleetops.runner.deploy import DeployOptions
     from fleetops.tasks import task
 
-    options = DeployOptions(deploy_file=task("edge_rollback"), inventory=resolve_inventory(inventory),
-                            limit=limit or ("gateway",), exclude=exclude, parallel=parallel)
+    options = DeployOptions(
+        deploy_file=task("edge_rollback"),
+        inventory=resolve_inventory(inventory),
+        limit=limit or ("gateway",),
+        exclude=exclude,
+        parallel=parallel,
+    )
     run_and_report(options, quiet=quiet, as_json=as_json, label="edge rollback")

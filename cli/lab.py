@@ -39,13 +39,25 @@ def lab() -> None:
 
 @lab.command()
 @click.option("--hosts", "host_count", type=int, default=None, help="Number of plain hosts.")
-@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
-              help="Lab spec YAML (default: inventory/lab.yml when present).")
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Lab spec YAML (default: inventory/lab.yml when present).",
+)
 @name_option
 @click.option("--subnet", default=None, help="With --hosts: IPv4 /24 to use (default: first free 10.77+N.0.0/24).")
 @output_options
-def up(host_count: int | None, spec_path: Path | None, name: str | None, subnet: str | None, verbose: int,
-       quiet: bool, as_json: bool) -> None:
+def up(
+    host_count: int | None,
+    spec_path: Path | None,
+    name: str | None,
+    subnet: str | None,
+    verbose: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Start (or converge) a lab; idempotent. Writes its inventory and known_hosts."""
     from fleetops.lab.fleet import Lab, free_subnet
     from fleetops.lab.spec import DEFAULT_SPEC_PATH, generated_spec, load_spec
@@ -107,9 +119,19 @@ def ssh(host: str, command: tuple[str, ...], name: str | None) -> None:
         raise InputError(f"no lab named {lab_.name!r} is up")
     if host not in state["hosts"]:
         raise InputError(f"no host {host!r} in lab {lab_.name} (hosts: {', '.join(sorted(state['hosts']))})")
-    argv = ["ssh", "-i", str(lab_.key_file), "-o", f"UserKnownHostsFile={lab_.known_hosts}",
-            "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
-            f"root@{state['hosts'][host]['address']}", *command]
+    argv = [
+        "ssh",
+        "-i",
+        str(lab_.key_file),
+        "-o",
+        f"UserKnownHostsFile={lab_.known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        f"root@{state['hosts'][host]['address']}",
+        *command,
+    ]
     os.execvp("ssh", argv)
 
 
@@ -122,8 +144,18 @@ def _show(status, as_json: bool, quiet: bool, title: str) -> None:
         return
     if quiet:
         return
-    rows = [(h.name, h.address, ",".join(h.groups), h.action,
-             "yes" if h.running else "no", "yes" if h.ssh else "no", h.system_state, h.error or "")
-            for h in status.hosts]
+    rows = [
+        (
+            h.name,
+            h.address,
+            ",".join(h.groups),
+            h.action,
+            "yes" if h.running else "no",
+            "yes" if h.ssh else "no",
+            h.system_state,
+            h.error or "",
+        )
+        for h in status.hosts
+    ]
     print_table(title, ["host", "address", "groups", "action", "running", "ssh", "systemd", "note"], rows)
     click.echo(f"inventory: {status.inventory}", err=True)

@@ -39,11 +39,22 @@ def list_(verbose, quiet, as_json) -> None:
 
 
 @model.command()
-@click.option("--model", "--dataset", "names", type=click.Choice(MODELS), multiple=True,
-              help="Catalogue model to build (repeatable; see `fleetops model list`).")
+@click.option(
+    "--model",
+    "--dataset",
+    "names",
+    type=click.Choice(MODELS),
+    multiple=True,
+    help="Catalogue model to build (repeatable; see `fleetops model list`).",
+)
 @click.option("--all", "build_all", is_flag=True, help="Build every catalogue model into OUT/<model>.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Model directory (with --all or several --model: the parent directory).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Model directory (with --all or several --model: the parent directory).",
+)
 @click.option("--name", default=None, help="Model name in the manifest (one model only).")
 @click.option("--version", "version", default="1", show_default=True)
 @output_options
@@ -61,8 +72,9 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     if build_all and names:
         raise InputError("use --all or --model, not both")
     # --all: every model this machine can build (digits-torch only where torch is installed)
-    chosen = [m for m in MODELS if m != "digits-torch" or torch_available()] if build_all \
-        else list(dict.fromkeys(names))
+    chosen = (
+        [m for m in MODELS if m != "digits-torch" or torch_available()] if build_all else list(dict.fromkeys(names))
+    )
     if not chosen:
         raise InputError("name a model with --model (see `fleetops model list`) or use --all")
     if name and len(chosen) > 1:
@@ -74,21 +86,40 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
             click.echo(f"[{index}/{len(chosen)}] building {item}", err=True)
         manifests.append(build(item, out_dir / item if several else out_dir, name=name, version=version))
     if as_json:
-        data = [m.model_dump(exclude_none=True, exclude={"golden"})
-                | {"golden": len(m.golden), "directory": str(out_dir / item if several else out_dir)}
-                for item, m in zip(chosen, manifests)]
+        data = [
+            m.model_dump(exclude_none=True, exclude={"golden"})
+            | {"golden": len(m.golden), "directory": str(out_dir / item if several else out_dir)}
+            for item, m in zip(chosen, manifests, strict=True)
+        ]
         print_json(data if several else data[0])
     elif not quiet:
-        print_table("models built", ["model", "directory", "size", "opset", "input", "labels", "golden"], [
-            (m.name, str(out_dir / item if several else out_dir), f"{m.size_bytes / 1e3:.1f} kB", m.opset,
-             m.interface.input.kind, ", ".join(m.labels)[:40], len(m.golden))
-            for item, m in zip(chosen, manifests)])
+        print_table(
+            "models built",
+            ["model", "directory", "size", "opset", "input", "labels", "golden"],
+            [
+                (
+                    m.name,
+                    str(out_dir / item if several else out_dir),
+                    f"{m.size_bytes / 1e3:.1f} kB",
+                    m.opset,
+                    m.interface.input.kind,
+                    ", ".join(m.labels)[:40],
+                    len(m.golden),
+                )
+                for item, m in zip(chosen, manifests, strict=True)
+            ],
+        )
 
 
 @model.command()
 @click.argument("model_dir", type=click.Path(path_type=Path))
-@click.option("--gate", type=float, default=0.99, show_default=True,
-              help="A variant must reach this fraction of the fp32 accuracy (and pass golden inputs).")
+@click.option(
+    "--gate",
+    type=float,
+    default=0.99,
+    show_default=True,
+    help="A variant must reach this fraction of the fp32 accuracy (and pass golden inputs).",
+)
 @output_options
 def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
     """Try dynamic and static INT8; keep the fastest variant that passes the accuracy gate."""
@@ -107,13 +138,24 @@ def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
         if not row["built"]:
             rows.append((variant, "", "", "", "", "not built", row["error"][:80]))
             continue
-        rows.append((variant, row["size_bytes"], row["accuracy"], row["latency_ms"]["p50"],
-                     row["latency_ms"]["p95"], "pass" if row["passed"] else "fail",
-                     "kept" if variant == report["kept"] else ""))
+        rows.append(
+            (
+                variant,
+                row["size_bytes"],
+                row["accuracy"],
+                row["latency_ms"]["p50"],
+                row["latency_ms"]["p95"],
+                "pass" if row["passed"] else "fail",
+                "kept" if variant == report["kept"] else "",
+            )
+        )
     if quiet:
         return
-    print_table(f"quantization of {report['model']} (gate {gate})",
-                ["variant", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""], rows)
+    print_table(
+        f"quantization of {report['model']} (gate {gate})",
+        ["variant", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""],
+        rows,
+    )
 
 
 @model.command()
@@ -135,12 +177,18 @@ def inspect(model_dir, verbose, quiet, as_json) -> None:
         summary = manifest.model_dump(exclude_none=True, exclude={"golden"})
         print_json({**summary, "golden": len(manifest.golden), "golden_ok": passed, "problems": problems})
     else:
-        print_table(f"model {manifest.name} v{manifest.version}", ["key", "value"], [
-            ("sha256", f"{manifest.sha256} (matches)"), ("opset", manifest.opset),
-            ("quantization", manifest.quantization.get("kept", "none")),
-            ("interface", f"{manifest.interface.input.kind} -> {manifest.interface.output.kind}"),
-            ("labels", ", ".join(manifest.labels[:10]) + (" …" if len(manifest.labels) > 10 else "")),
-            ("golden inputs", f"{len(manifest.golden)} ok" if passed else "FAILED: " + "; ".join(problems[:3]))])
+        print_table(
+            f"model {manifest.name} v{manifest.version}",
+            ["key", "value"],
+            [
+                ("sha256", f"{manifest.sha256} (matches)"),
+                ("opset", manifest.opset),
+                ("quantization", manifest.quantization.get("kept", "none")),
+                ("interface", f"{manifest.interface.input.kind} -> {manifest.interface.output.kind}"),
+                ("labels", ", ".join(manifest.labels[:10]) + (" …" if len(manifest.labels) > 10 else "")),
+                ("golden inputs", f"{len(manifest.golden)} ok" if passed else "FAILED: " + "; ".join(problems[:3])),
+            ],
+        )
     if not passed:
         sys.exit(1)
 
@@ -182,9 +230,13 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
             raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
         jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port, spec.infer_token))
     started = time.perf_counter()
-    record = records.RunRecord(deploy=f"model deploy {manifest.name} v{manifest.version} "
-                               f"{manifest.sha256[:12]}", inventory=str(inventory_path), dry_run=False,
-                               limit=list(limit), exclude=list(exclude))
+    record = records.RunRecord(
+        deploy=f"model deploy {manifest.name} v{manifest.version} {manifest.sha256[:12]}",
+        inventory=str(inventory_path),
+        dry_run=False,
+        limit=list(limit),
+        exclude=list(exclude),
+    )
     for job, result in zip(jobs, per_host(jobs, lambda job: job.run(), parallel), strict=True):
         record.hosts[job.target.name] = result
     record.ended_at = records.utcnow()
@@ -195,9 +247,11 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     if as_json:
         print_json(data)
     else:
-        print_table(f"model deploy {manifest.name}", ["host", "status", "time", "error"],
-                    [(name, r["status"], f"{r['duration_s']:.1f}s", r["error"] or "")
-                     for name, r in data["hosts"].items()])
+        print_table(
+            f"model deploy {manifest.name}",
+            ["host", "status", "time", "error"],
+            [(name, r["status"], f"{r['duration_s']:.1f}s", r["error"] or "") for name, r in data["hosts"].items()],
+        )
         click.echo(f"run record: {path}", err=True)
     if data["summary"]["failed"] or data["summary"]["unreachable"]:
         sys.exit(1)

@@ -15,14 +15,23 @@ F = Callable[..., object]
 def inventory_options(func: F) -> F:
     """``-i/--inventory``, ``--limit`` and ``--exclude`` (repeatable), ``--parallel``."""
     options = [
-        click.option("-i", "--inventory", "inventory", metavar="FILE",
-                     help="pyinfra inventory file (default: the running lab)."),
-        click.option("--limit", multiple=True, metavar="GROUP|HOST",
-                     help="Only these groups/hosts (repeatable, shell patterns allowed)."),
-        click.option("--exclude", multiple=True, metavar="GROUP|HOST",
-                     help="Skip these groups/hosts (repeatable)."),
-        click.option("--parallel", type=click.IntRange(1, 500), default=None, metavar="N",
-                     help="Hosts worked on at once (default: all, up to 100)."),
+        click.option(
+            "-i", "--inventory", "inventory", metavar="FILE", help="pyinfra inventory file (default: the running lab)."
+        ),
+        click.option(
+            "--limit",
+            multiple=True,
+            metavar="GROUP|HOST",
+            help="Only these groups/hosts (repeatable, shell patterns allowed).",
+        ),
+        click.option("--exclude", multiple=True, metavar="GROUP|HOST", help="Skip these groups/hosts (repeatable)."),
+        click.option(
+            "--parallel",
+            type=click.IntRange(1, 500),
+            default=None,
+            metavar="N",
+            help="Hosts worked on at once (default: all, up to 100).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -8,8 +8,15 @@ from collections.abc import Iterable, Sequence
 
 import click
 
-STATUS_STYLE = {"ok": "green", "changed": "yellow", "pending": "yellow", "failed": "red",
-                "unreachable": "magenta", "running": "green", "degraded": "yellow"}
+STATUS_STYLE = {
+    "ok": "green",
+    "changed": "yellow",
+    "pending": "yellow",
+    "failed": "red",
+    "unreachable": "magenta",
+    "running": "green",
+    "degraded": "yellow",
+}
 
 
 def print_json(data: object) -> None:

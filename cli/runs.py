@@ -34,10 +34,19 @@ def list_runs(last: int) -> None:
     for path in _records()[-last:]:
         data = json.loads(path.read_text())
         s = data["summary"]
-        rows.append((data["run_id"], data["deploy"], data["status"], s["hosts"], s["changed"],
-                     s["failed"], s["unreachable"], f"{data['duration_s']:.1f}s"))
-    print_table("run records", ["run", "deploy", "status", "hosts", "changed", "failed",
-                                "unreachable", "time"], rows)
+        rows.append(
+            (
+                data["run_id"],
+                data["deploy"],
+                data["status"],
+                s["hosts"],
+                s["changed"],
+                s["failed"],
+                s["unreachable"],
+                f"{data['duration_s']:.1f}s",
+            )
+        )
+    print_table("run records", ["run", "deploy", "status", "hosts", "changed", "failed", "unreachable", "time"], rows)
 
 
 @runs.command("show")

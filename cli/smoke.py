@@ -9,8 +9,7 @@ from __future__ import annotations
 import click
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                 "help_option_names": []})
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.pass_context
 def smoke(ctx: click.Context) -> None:
     """Send each model's golden inputs to every gateway, then measure latency against a budget.

@@ -1,6 +1,6 @@
 """The platform receiver on the `platform` group (needs the MySQL role on the same host).
 
-    fleetops deploy deploys/platform.py --limit platform
+fleetops deploy deploys/platform.py --limit platform
 """
 
 from pyinfra import host

@@ -76,6 +76,7 @@ def load_inventory(path: Path):
 
 def select_hosts(inventory, limit: Iterable[str] = (), exclude: Iterable[str] = ()) -> list:
     """Hosts matching any ``limit`` (all when empty) and no ``exclude``; unknown names are errors."""
+
     def matches(pattern: str) -> list:
         group = inventory.get_group(pattern, None)
         if group:

@@ -53,8 +53,9 @@ def _one(target: SshTarget, command: str, timeout: float) -> HostAnswer:
     return HostAnswer(target.name, status == 0, lines, "" if status == 0 else message or f"exit {status}")
 
 
-def on_hosts(targets: list[SshTarget], command: str, timeout: float = 3600,
-             parallel: int | None = None) -> list[HostAnswer]:
+def on_hosts(
+    targets: list[SshTarget], command: str, timeout: float = 3600, parallel: int | None = None
+) -> list[HostAnswer]:
     """Run ``command`` on every target, ``parallel`` at once (default up to 32); one answer per
     host, in order."""
     return per_host(targets, lambda target: _one(target, command, timeout), parallel)
@@ -70,14 +71,16 @@ class FactAnswer:
     error: str = ""
 
 
-def read_facts(hosts: list, facts: dict[str, tuple[object, dict]], parallel: int | None = None,
-               timeout: float = 60) -> list[FactAnswer]:
+def read_facts(
+    hosts: list, facts: dict[str, tuple[object, dict]], parallel: int | None = None, timeout: float = 60
+) -> list[FactAnswer]:
     """``facts`` maps a key to ``(fact, arguments)``: every fact's own command runs on each host in
     one SSH session, and its output goes through the fact's own ``process``, exactly what pyinfra
     would report while planning a deploy."""
     marker = "__fleetops_fact__"
-    command = "; ".join(f"echo {marker}{key}; {{ {fact.command(**arguments)} ; }}"
-                        for key, (fact, arguments) in facts.items())
+    command = "; ".join(
+        f"echo {marker}{key}; {{ {fact.command(**arguments)} ; }}" for key, (fact, arguments) in facts.items()
+    )
 
     def one(target: SshTarget) -> FactAnswer:
         answer = _exec(target, command, timeout)
@@ -88,11 +91,12 @@ def read_facts(hosts: list, facts: dict[str, tuple[object, dict]], parallel: int
         key = None
         for line in stdout.splitlines():
             if line.startswith(marker):
-                key = line[len(marker):]
+                key = line[len(marker) :]
                 sections[key] = []
             elif key is not None:
                 sections[key].append(line)
-        return FactAnswer(target.name, True, {key: fact.process(sections.get(key, []))
-                                              for key, (fact, _arguments) in facts.items()})
+        return FactAnswer(
+            target.name, True, {key: fact.process(sections.get(key, [])) for key, (fact, _arguments) in facts.items()}
+        )
 
     return per_host([SshTarget.from_host(host) for host in hosts], one, parallel)

@@ -18,7 +18,8 @@ MASK = "***"
 MIN_LENGTH = 4  # a shorter value cannot be masked without masking ordinary text; Secret refuses it
 _REGISTERED: set[str] = set()
 _SENSITIVE_KEY = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|private_key|password_hash|encryption_key|api_key)", re.I)
+    r"(pass(word|wd|phrase)?|secret|token|private_key|password_hash|encryption_key|api_key)", re.I
+)
 
 
 class Secret:
@@ -30,8 +31,10 @@ class Secret:
         if not isinstance(value, str) or not value:
             raise ValueError("a secret must be a non-empty string")
         if len(value) < MIN_LENGTH:
-            raise ValueError(f"a secret must have at least {MIN_LENGTH} characters (a shorter one "
-                             "could not be masked in logs and records)")
+            raise ValueError(
+                f"a secret must have at least {MIN_LENGTH} characters (a shorter one "
+                "could not be masked in logs and records)"
+            )
         self._value = value
         register(value)
 
@@ -66,8 +69,14 @@ class Secret:
 def _forms(value: str) -> set[str]:
     """The value and the forms it takes once quoted for JSON, shell or SQL, so a secret that
     holds quotes, backslashes or non-ASCII characters is masked wherever it ends up."""
-    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
-             shlex.quote(value), value.replace("\\", "\\\\").replace("'", "\\'"), value.replace("'", "''")}
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        shlex.quote(value),
+        value.replace("\\", "\\\\").replace("'", "\\'"),
+        value.replace("'", "''"),
+    }
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
 

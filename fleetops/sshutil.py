@@ -24,15 +24,24 @@ def set_nodelay(transport: paramiko.Transport | None) -> bool:
     return True
 
 
-def connect(hostname: str, *, user: str, key_file: Path, known_hosts: Path, port: int = 22,
-            timeout: float = 5.0) -> paramiko.SSHClient:
+def connect(
+    hostname: str, *, user: str, key_file: Path, known_hosts: Path, port: int = 22, timeout: float = 5.0
+) -> paramiko.SSHClient:
     """Open a strictly host-key-checked SSH connection with TCP_NODELAY set."""
     client = paramiko.SSHClient()
     client.load_host_keys(str(known_hosts))
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(hostname, port=port, username=user, key_filename=str(key_file),
-                   timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                   allow_agent=False, look_for_keys=False)
+    client.connect(
+        hostname,
+        port=port,
+        username=user,
+        key_filename=str(key_file),
+        timeout=timeout,
+        banner_timeout=timeout,
+        auth_timeout=timeout,
+        allow_agent=False,
+        look_for_keys=False,
+    )
     set_nodelay(client.get_transport())
     return client
 

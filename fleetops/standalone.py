@@ -93,6 +93,12 @@ def main(argv: list[str] | None, description: str, model: type[Config], create_a
     tls = {}
     if getattr(config, "tls_cert", None):
         tls = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key}
-    uvicorn.run(create_app(config), host=config.listen_host, port=config.listen_port,
-                log_level="warning", access_log=False, **tls)
+    uvicorn.run(
+        create_app(config),
+        host=config.listen_host,
+        port=config.listen_port,
+        log_level="warning",
+        access_log=False,
+        **tls,
+    )
     return 0

@@ -18,19 +18,21 @@ from fleetops.operations.releases import atomic_link, bundle_release, prune
 
 # The receiver's certificate names the host's address, not 127.0.0.1; this only asks a local
 # process whether it is ready, so that one poll does not verify it.
-READY_WAIT = ("python3 - <<'EOF'\n"
-              "import ssl, sys, time, urllib.request\n"
-              "context = ssl._create_unverified_context()\n"
-              "for _ in range({tries}):\n"
-              "    try:\n"
-              "        urllib.request.urlopen('{scheme}://{address}:{port}/ready', timeout=2, context=context)\n"
-              "        sys.exit(0)\n"
-              "    except Exception as error:\n"
-              "        last = error\n"
-              "        time.sleep(0.5)\n"
-              "print(f'{title} not ready after {seconds} s: {{last}}', file=sys.stderr)\n"
-              "sys.exit(1)\n"
-              "EOF")
+READY_WAIT = (
+    "python3 - <<'EOF'\n"
+    "import ssl, sys, time, urllib.request\n"
+    "context = ssl._create_unverified_context()\n"
+    "for _ in range({tries}):\n"
+    "    try:\n"
+    "        urllib.request.urlopen('{scheme}://{address}:{port}/ready', timeout=2, context=context)\n"
+    "        sys.exit(0)\n"
+    "    except Exception as error:\n"
+    "        last = error\n"
+    "        time.sleep(0.5)\n"
+    "print(f'{title} not ready after {seconds} s: {{last}}', file=sys.stderr)\n"
+    "sys.exit(1)\n"
+    "EOF"
+)
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,23 @@ def switch_to(root: str, release: Release):
     return atomic_link(name="Switch current to the release", path=f"{root}/current", target=release.path)
 
 
-def restart_when_changed(unit: str, title: str, port: int, changed, wait_seconds: int,
-                         scheme: str = "http", address: str = "127.0.0.1") -> None:
+def restart_when_changed(
+    unit: str, title: str, port: int, changed, wait_seconds: int, scheme: str = "http", address: str = "127.0.0.1"
+) -> None:
     """Restart ``unit`` when ``changed`` and wait until ``/ready`` at ``address:port`` answers
     (``address``: where the app listens; 0.0.0.0 means it answers on loopback too)."""
     address = "127.0.0.1" if address in ("0.0.0.0", "::") else address
-    server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {unit} || true"],
-                 _if=changed)
+    server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {unit} || true"], _if=changed)
     systemd.service(name=f"Restart the {title}", service=unit, restarted=True, _if=changed)
-    server.shell(name=f"Wait until the {title} is ready", _if=changed, commands=[READY_WAIT.format(
-        port=port, tries=wait_seconds * 2, seconds=wait_seconds, title=title, scheme=scheme, address=address)])
+    server.shell(
+        name=f"Wait until the {title} is ready",
+        _if=changed,
+        commands=[
+            READY_WAIT.format(
+                port=port, tries=wait_seconds * 2, seconds=wait_seconds, title=title, scheme=scheme, address=address
+            )
+        ],
+    )
 
 
 def prune_history(root: str, release: Release, keep: int) -> None:

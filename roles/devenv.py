@@ -10,10 +10,12 @@ from fleetops.roles.spec import BaselineData, DevenvSpec
 
 # Per-OS package names, as data.
 PACKAGES = {
-    "debian": {"python": ["python3", "python3-venv", "python3-pip"], "git": ["git"],
-               "java": "openjdk-{version}-jdk-headless"},
-    "redhat": {"python": ["python3", "python3-pip"], "git": ["git"],
-               "java": "java-{version}-openjdk-devel"},
+    "debian": {
+        "python": ["python3", "python3-venv", "python3-pip"],
+        "git": ["git"],
+        "java": "openjdk-{version}-jdk-headless",
+    },
+    "redhat": {"python": ["python3", "python3-pip"], "git": ["git"], "java": "java-{version}-openjdk-devel"},
 }
 
 

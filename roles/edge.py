@@ -63,8 +63,14 @@ def edge_app() -> None:
     manifest = manifests.load(spec.model_path)  # refuses a model that does not match its sha256
     receiver = server_link(spec)
     install(["python3-venv"], name="Install python3-venv")
-    server.user(name="Service account", user=USER, system=True, shell="/usr/sbin/nologin",
-                create_home=False, home="/nonexistent")
+    server.user(
+        name="Service account",
+        user=USER,
+        system=True,
+        shell="/usr/sbin/nologin",
+        create_home=False,
+        home="/nonexistent",
+    )
     for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases", f"{ROOT}/models"):
         files.directory(name=f"Directory {path}", path=path, mode="755")
     files.directory(name=f"Directory {ETC}", path=ETC, mode="750", user="root", group=USER)
@@ -72,34 +78,54 @@ def edge_app() -> None:
     release = install_release(ROOT, EDGE)
     model_dir = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}"
     # uploaded next to the live model, checked by sha256 on the gateway, then renamed into place
-    model = verified_directory(name="Model files (sha256 verified on the gateway)", path=model_dir,
-                               sources=[str(spec.model_path / name)
-                                        for name in (manifests.MODEL_FILE, manifests.MANIFEST_FILE)])
+    model = verified_directory(
+        name="Model files (sha256 verified on the gateway)",
+        path=model_dir,
+        sources=[str(spec.model_path / name) for name in (manifests.MODEL_FILE, manifests.MANIFEST_FILE)],
+    )
     # The app loads models/current; `fleetops model deploy` switches it (and rolls it back),
     # a converge sets it to the model declared in group data.
-    model_link = atomic_link(name="Switch models/current to the declared model",
-                             path=f"{ROOT}/models/current", target=model_dir)
+    model_link = atomic_link(
+        name="Switch models/current to the declared model", path=f"{ROOT}/models/current", target=model_dir
+    )
     secrets_changed = _secret_files(spec, receiver)
     config = managed_file(
-        name="App configuration", path=CONFIG, mode="640", group=USER,
-        content=render("edge/config.json.j2", edge=spec, gateway_name=host.name, server_api=receiver.url,
-                       listen_host=listen_address(spec), model_path=f"{ROOT}/models/current",
-                       server_token_file=SERVER_TOKEN if receiver.url else None,
-                       server_ca_file=SERVER_CA if receiver.ca else None,
-                       infer_token_file=INFER_TOKEN if spec.infer_token else None),
-        validate=release.check_config())
+        name="App configuration",
+        path=CONFIG,
+        mode="640",
+        group=USER,
+        content=render(
+            "edge/config.json.j2",
+            edge=spec,
+            gateway_name=host.name,
+            server_api=receiver.url,
+            listen_host=listen_address(spec),
+            model_path=f"{ROOT}/models/current",
+            server_token_file=SERVER_TOKEN if receiver.url else None,
+            server_ca_file=SERVER_CA if receiver.ca else None,
+            infer_token_file=INFER_TOKEN if spec.infer_token else None,
+        ),
+        validate=release.check_config(),
+    )
     switched = switch_to(ROOT, release)
-    unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
-                        content=render("edge/fleetops-edge.service.j2", edge=spec, root=ROOT, config=CONFIG,
-                                       user=USER))
+    unit = managed_file(
+        name="Service unit",
+        path=f"/etc/systemd/system/{UNIT}.service",
+        backup=False,
+        content=render("edge/fleetops-edge.service.j2", edge=spec, root=ROOT, config=CONFIG, user=USER),
+    )
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Edge app enabled and running", service=UNIT, running=True, enabled=True)
     changed = any_changed(release.installed, model, model_link, *secrets_changed, config, switched, unit)
     restart_when_changed(UNIT, "edge app", spec.port, changed, wait_seconds=60, address=listen_address(spec))
     # old releases and model versions go only after the new ones are serving (rollback keeps N)
     prune_history(ROOT, release, keep=spec.keep_releases)
-    prune(name="Prune old model versions", path=f"{ROOT}/models", keep=spec.keep_releases,
-          protect=[model_dir.rsplit("/", 1)[-1]])
+    prune(
+        name="Prune old model versions",
+        path=f"{ROOT}/models",
+        keep=spec.keep_releases,
+        protect=[model_dir.rsplit("/", 1)[-1]],
+    )
 
 
 @deploy("Edge rollback")
@@ -109,10 +135,12 @@ def edge_rollback() -> None:
     spec = role_data(EdgeData).edge
     if spec is None or not spec.present:
         raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
-    switched = switch_to_previous(name="Switch current to the previous release", path=f"{ROOT}/current",
-                                  parent=f"{ROOT}/releases")
-    restart_when_changed(UNIT, "edge app", spec.port, any_changed(switched), wait_seconds=60,
-                         address=listen_address(spec))
+    switched = switch_to_previous(
+        name="Switch current to the previous release", path=f"{ROOT}/current", parent=f"{ROOT}/releases"
+    )
+    restart_when_changed(
+        UNIT, "edge app", spec.port, any_changed(switched), wait_seconds=60, address=listen_address(spec)
+    )
 
 
 def _secret_files(spec: EdgeSpec, receiver: "ServerLink") -> list:
@@ -121,14 +149,31 @@ def _secret_files(spec: EdgeSpec, receiver: "ServerLink") -> list:
     token takes effect without a restart and the queued events survive."""
     restart_on = []
     if receiver.url:
-        managed_file(name="Receiver token (this gateway's own)", path=SERVER_TOKEN, mode="640", group=USER,
-                     content=receiver.token.reveal() + "\n", sensitive=True, backup=False)
+        managed_file(
+            name="Receiver token (this gateway's own)",
+            path=SERVER_TOKEN,
+            mode="640",
+            group=USER,
+            content=receiver.token.reveal() + "\n",
+            sensitive=True,
+            backup=False,
+        )
     if receiver.ca:
-        restart_on.append(managed_file(name="Receiver CA certificate", path=SERVER_CA, mode="644",
-                                       content=receiver.ca, backup=False))
+        restart_on.append(
+            managed_file(name="Receiver CA certificate", path=SERVER_CA, mode="644", content=receiver.ca, backup=False)
+        )
     if spec.infer_token:
-        restart_on.append(managed_file(name="Inference token", path=INFER_TOKEN, mode="640", group=USER,
-                                       content=spec.infer_token.reveal() + "\n", sensitive=True, backup=False))
+        restart_on.append(
+            managed_file(
+                name="Inference token",
+                path=INFER_TOKEN,
+                mode="640",
+                group=USER,
+                content=spec.infer_token.reveal() + "\n",
+                sensitive=True,
+                backup=False,
+            )
+        )
     else:
         files.file(name="No inference token", path=INFER_TOKEN, present=False)
     return restart_on
@@ -173,8 +218,10 @@ def server_link(spec: EdgeSpec) -> ServerLink:
         raise InputError(f"host {host.name}: edge.platform_host: no host {spec.platform_host!r} in the inventory")
     receiver = PlatformData.model_validate(host_data(target)).platform
     if receiver is None or not receiver.present:
-        raise InputError(f"host {host.name}: edge.platform_host: {spec.platform_host} runs no platform "
-                         "receiver (group data key platform)")
+        raise InputError(
+            f"host {host.name}: edge.platform_host: {spec.platform_host} runs no platform "
+            "receiver (group data key platform)"
+        )
     address = target.data.get("ssh_hostname") or target.name
     if not receiver.tls.enabled:
         return ServerLink(f"http://{address}:{receiver.port}", token)
@@ -182,8 +229,7 @@ def server_link(spec: EdgeSpec) -> ServerLink:
 
 
 def _uninstall() -> None:
-    systemd.service(name="Stop the edge app", service=UNIT, running=False, enabled=False,
-                    _ignore_errors=True)
+    systemd.service(name="Stop the edge app", service=UNIT, running=False, enabled=False, _ignore_errors=True)
     files.file(name="Remove the service unit", path=f"/etc/systemd/system/{UNIT}.service", present=False)
     files.directory(name="Remove the app", path=ROOT, present=False)
     files.directory(name="Remove the configuration", path=ETC, present=False)

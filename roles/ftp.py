@@ -22,8 +22,10 @@ KEY = "/etc/ssl/private/fleetops-vsftpd.key"
 NOLOGIN = "/usr/sbin/nologin"
 # vsftpd has no "check the config" flag: start it on the candidate file on a spare port; a valid
 # file keeps it running until `timeout` stops it (exit 124), a bad one makes it exit at once.
-VALIDATE = ("out=$(timeout 1 vsftpd {} -olisten_port=2121 -olisten=YES -olisten_ipv6=NO 2>&1); "
-            "[ $? -eq 124 ] || { echo \"vsftpd rejected the configuration: $out\" >&2; false; }")
+VALIDATE = (
+    "out=$(timeout 1 vsftpd {} -olisten_port=2121 -olisten=YES -olisten_ipv6=NO 2>&1); "
+    '[ $? -eq 124 ] || { echo "vsftpd rejected the configuration: $out" >&2; false; }'
+)
 
 
 # The group-data models this role reads: validated before a deploy that uses it connects.
@@ -43,8 +45,9 @@ def ftp_server() -> None:
     files.line(name="nologin accepted by pam_shells", path="/etc/shells", line=NOLOGIN)
     _users(spec)
     certificate = _certificate(spec) if spec.tls.enabled else []
-    allow_list = managed_file(name="vsftpd allow-list", path=USER_LIST,
-                              content="".join(f"{name}\n" for name in spec.allowed))
+    allow_list = managed_file(
+        name="vsftpd allow-list", path=USER_LIST, content="".join(f"{name}\n" for name in spec.allowed)
+    )
     config = managed_file(
         name="vsftpd configuration",
         path=CONFIG,
@@ -52,34 +55,51 @@ def ftp_server() -> None:
         validate=VALIDATE,
     )
     systemd.service(name="vsftpd running and enabled", service="vsftpd", running=True, enabled=True)
-    systemd.service(name="Restart vsftpd", service="vsftpd", restarted=True,
-                    _if=any_changed(config, allow_list, *certificate))
+    systemd.service(
+        name="Restart vsftpd", service="vsftpd", restarted=True, _if=any_changed(config, allow_list, *certificate)
+    )
 
 
 def _users(spec: FtpSpec) -> None:
     """FTP-only accounts; the chroot root (home) is not writable by its user, uploads go below."""
     for user in spec.users:
-        server.user(name=f"FTP user {user.name}", user=user.name, home=user.home_dir,
-                    shell=NOLOGIN, create_home=True,
-                    ensure_home=False)  # the home (chroot root) is owned below, not by pyinfra
-        password_hash(name=f"Password of FTP user {user.name}", user=user.name,
-                      hash=user.password_hash)
+        server.user(
+            name=f"FTP user {user.name}",
+            user=user.name,
+            home=user.home_dir,
+            shell=NOLOGIN,
+            create_home=True,
+            ensure_home=False,
+        )  # the home (chroot root) is owned below, not by pyinfra
+        password_hash(name=f"Password of FTP user {user.name}", user=user.name, hash=user.password_hash)
         writable_root = spec.allow_writeable_chroot or not spec.chroot
-        files.directory(name=f"Home of {user.name}", path=user.home_dir,
-                        user=user.name if writable_root else "root", group=user.name,
-                        mode="750")
-        files.directory(name=f"Upload directory of {user.name}",
-                        path=f"{user.home_dir}/{user.upload_dir}", user=user.name, group=user.name,
-                        mode="750")
+        files.directory(
+            name=f"Home of {user.name}",
+            path=user.home_dir,
+            user=user.name if writable_root else "root",
+            group=user.name,
+            mode="750",
+        )
+        files.directory(
+            name=f"Upload directory of {user.name}",
+            path=f"{user.home_dir}/{user.upload_dir}",
+            user=user.name,
+            group=user.name,
+            mode="750",
+        )
 
 
 def _certificate(spec: FtpSpec) -> list:
     tls = spec.tls
     if tls.cert is None:
-        return [self_signed_certificate(name="FTPS self-signed certificate", cert=CERT, key=KEY,
-                                        common_name=tls.common_name or host.name)]
+        return [
+            self_signed_certificate(
+                name="FTPS self-signed certificate", cert=CERT, key=KEY, common_name=tls.common_name or host.name
+            )
+        ]
     return [
         managed_file(name="FTPS certificate", path=CERT, content=tls.cert.strip() + "\n"),
-        managed_file(name="FTPS private key", path=KEY, content=tls.key.reveal().strip() + "\n",
-                     mode="600", sensitive=True),
+        managed_file(
+            name="FTPS private key", path=KEY, content=tls.key.reveal().strip() + "\n", mode="600", sensitive=True
+        ),
     ]

@@ -17,15 +17,54 @@ HostName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]
 
 
 # Every option the vsftpd template writes; extra_options may add others, never override these.
-TEMPLATE_OPTIONS = frozenset({
-    "listen", "listen_ipv6", "local_enable", "write_enable", "local_umask", "anonymous_enable",
-    "anon_upload_enable", "anon_mkdir_write_enable", "dirmessage_enable", "use_localtime", "xferlog_enable",
-    "xferlog_std_format", "log_ftp_protocol", "vsftpd_log_file", "connect_from_port_20", "secure_chroot_dir",
-    "pam_service_name", "max_clients", "idle_session_timeout", "chroot_local_user", "allow_writeable_chroot",
-    "userlist_enable", "userlist_deny", "userlist_file", "pasv_enable", "pasv_min_port", "pasv_max_port",
-    "pasv_address", "ssl_enable", "rsa_cert_file", "rsa_private_key_file", "ssl_tlsv1", "ssl_tlsv1_1",
-    "ssl_tlsv1_2", "ssl_tlsv1_3", "ssl_sslv2", "ssl_sslv3", "require_ssl_reuse", "ssl_ciphers",
-    "force_local_logins_ssl", "force_local_data_ssl", "anon_root", "local_root", "chroot_list_enable"})
+TEMPLATE_OPTIONS = frozenset(
+    {
+        "listen",
+        "listen_ipv6",
+        "local_enable",
+        "write_enable",
+        "local_umask",
+        "anonymous_enable",
+        "anon_upload_enable",
+        "anon_mkdir_write_enable",
+        "dirmessage_enable",
+        "use_localtime",
+        "xferlog_enable",
+        "xferlog_std_format",
+        "log_ftp_protocol",
+        "vsftpd_log_file",
+        "connect_from_port_20",
+        "secure_chroot_dir",
+        "pam_service_name",
+        "max_clients",
+        "idle_session_timeout",
+        "chroot_local_user",
+        "allow_writeable_chroot",
+        "userlist_enable",
+        "userlist_deny",
+        "userlist_file",
+        "pasv_enable",
+        "pasv_min_port",
+        "pasv_max_port",
+        "pasv_address",
+        "ssl_enable",
+        "rsa_cert_file",
+        "rsa_private_key_file",
+        "ssl_tlsv1",
+        "ssl_tlsv1_1",
+        "ssl_tlsv1_2",
+        "ssl_tlsv1_3",
+        "ssl_sslv2",
+        "ssl_sslv3",
+        "require_ssl_reuse",
+        "ssl_ciphers",
+        "force_local_logins_ssl",
+        "force_local_data_ssl",
+        "anon_root",
+        "local_root",
+        "chroot_list_enable",
+    }
+)
 
 
 class FtpUser(Strict):
@@ -78,16 +117,17 @@ class FtpSpec(Strict):
     @model_validator(mode="after")
     def _check(self) -> "FtpSpec":
         if self.pasv_min_port > self.pasv_max_port:
-            raise ValueError(f"pasv_min_port ({self.pasv_min_port}) is above pasv_max_port "
-                             f"({self.pasv_max_port})")
+            raise ValueError(f"pasv_min_port ({self.pasv_min_port}) is above pasv_max_port ({self.pasv_max_port})")
         names = [user.name for user in self.users]
         dupes = sorted({name for name in names if names.count(name) > 1})
         if dupes:
             raise ValueError(f"duplicate FTP users: {', '.join(dupes)}")
         overridden = sorted(set(self.extra_options) & TEMPLATE_OPTIONS)
         if overridden:
-            raise ValueError(f"extra_options: {', '.join(overridden)} is set by the role itself (use the "
-                             "spec's own key, so the hardening cannot be overridden by accident)")
+            raise ValueError(
+                f"extra_options: {', '.join(overridden)} is set by the role itself (use the "
+                "spec's own key, so the hardening cannot be overridden by accident)"
+            )
         if self.pasv_address is not None:
             try:
                 ipaddress.IPv4Address(self.pasv_address)

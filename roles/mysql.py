@@ -50,10 +50,8 @@ def mysql_server() -> None:
         # the server parses every option file; an unknown or malformed setting fails here
         validate_installed="mariadbd --help --verbose >/dev/null 2>&1 || mysqld --help --verbose >/dev/null",
     )
-    systemd.service(name="Database server running and enabled", service=SERVICE[family],
-                    running=True, enabled=True)
-    systemd.service(name="Restart the database server", service=SERVICE[family], restarted=True,
-                    _if=config.did_change)
+    systemd.service(name="Database server running and enabled", service=SERVICE[family], running=True, enabled=True)
+    systemd.service(name="Restart the database server", service=SERVICE[family], restarted=True, _if=config.did_change)
     secure()
     databases(spec)
     users(spec)
@@ -66,13 +64,17 @@ def secure() -> None:
     state = host.get_fact(MysqlSecurity)
     if state == {"anonymous": 0, "remote_root": 0, "test_db": 0}:
         return
-    mysql_statements(name="Secure the server", label="secure", statements=[
-        "DELETE FROM mysql.global_priv WHERE User=''",
-        "DELETE FROM mysql.global_priv WHERE User='root' AND Host NOT IN ('localhost','127.0.0.1','::1')",
-        "DROP DATABASE IF EXISTS test",
-        "DELETE FROM mysql.db WHERE Db='test' OR Db='test\\\\_%'",
-        "FLUSH PRIVILEGES",
-    ])
+    mysql_statements(
+        name="Secure the server",
+        label="secure",
+        statements=[
+            "DELETE FROM mysql.global_priv WHERE User=''",
+            "DELETE FROM mysql.global_priv WHERE User='root' AND Host NOT IN ('localhost','127.0.0.1','::1')",
+            "DROP DATABASE IF EXISTS test",
+            "DELETE FROM mysql.db WHERE Db='test' OR Db='test\\\\_%'",
+            "FLUSH PRIVILEGES",
+        ],
+    )
 
 
 def databases(spec: MysqlSpec) -> None:
@@ -105,31 +107,49 @@ def users(spec: MysqlSpec) -> None:
         existing = accounts.get((user.name, user.host))
         if not user.present:
             if existing is not None:
-                mysql_statements(name=f"Remove database user {user.name}@{user.host}",
-                                 label="user", statements=[f"DROP USER {account}"])
+                mysql_statements(
+                    name=f"Remove database user {user.name}@{user.host}",
+                    label="user",
+                    statements=[f"DROP USER {account}"],
+                )
             continue
-        _account_password(user, existing, label="user",
-                          create_name=f"Database user {user.name}@{user.host}",
-                          alter_name=f"Password of database user {user.name}@{user.host}")
+        _account_password(
+            user,
+            existing,
+            label="user",
+            create_name=f"Database user {user.name}@{user.host}",
+            alter_name=f"Password of database user {user.name}@{user.host}",
+        )
         _grants(user, account, created=existing is None)
 
 
-def _account_password(user: DbUserSpec, existing: dict | None, *, label: str, create_name: str,
-                      alter_name: str, grants_on_create: tuple[str, ...] = ()) -> None:
+def _account_password(
+    user: DbUserSpec,
+    existing: dict | None,
+    *,
+    label: str,
+    create_name: str,
+    alter_name: str,
+    grants_on_create: tuple[str, ...] = (),
+) -> None:
     """Create the account, or change its password when the stored hash's digest differs."""
     account, password = _account(user), sql_string(user.password.reveal())
     if existing is None:
-        mysql_statements(name=create_name, label=label, statements=[
-            f"CREATE USER {account} IDENTIFIED BY {password}", *grants_on_create])
-    elif existing["auth_sha256"] != auth_digest(user.password) or \
-            existing["plugin"] != "mysql_native_password":
-        mysql_statements(name=alter_name, label=label,
-                         statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
+        mysql_statements(
+            name=create_name,
+            label=label,
+            statements=[f"CREATE USER {account} IDENTIFIED BY {password}", *grants_on_create],
+        )
+    elif existing["auth_sha256"] != auth_digest(user.password) or existing["plugin"] != "mysql_native_password":
+        mysql_statements(name=alter_name, label=label, statements=[f"ALTER USER {account} IDENTIFIED BY {password}"])
 
 
 def _grants(user: DbUserSpec, account: str, created: bool) -> None:
-    wanted = {(privilege, _grant_object(db).replace("`", ""))
-              for db, privileges in user.privileges.items() for privilege in privileges}
+    wanted = {
+        (privilege, _grant_object(db).replace("`", ""))
+        for db, privileges in user.privileges.items()
+        for privilege in privileges
+    }
     current = set() if created else host.get_fact(MysqlGrants, user=user.name, host=user.host)
     if wanted == current:
         return
@@ -151,27 +171,60 @@ def _grant_object(key: str) -> str:
 def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:
     """The backup account, its 0600 option file, the script, and a systemd service + timer."""
     backup_user = DbUserSpec(name="fleetops_backup", host="localhost", password=policy.password)
-    _account_password(backup_user, host.get_fact(MysqlAccounts).get(("fleetops_backup", "localhost")),
-                      label="backup-user", create_name="Backup account",
-                      alter_name="Password of the backup account",
-                      grants_on_create=(f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {_account(backup_user)}",))
+    _account_password(
+        backup_user,
+        host.get_fact(MysqlAccounts).get(("fleetops_backup", "localhost")),
+        label="backup-user",
+        create_name="Backup account",
+        alter_name="Password of the backup account",
+        grants_on_create=(f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {_account(backup_user)}",),
+    )
     files.directory(name="fleetops settings directory", path="/etc/fleetops", mode="700")
-    managed_file(name="Backup account option file", path=BACKUP_OPTIONS, mode="600",
-                 content=render("mysql/backup-client.cnf.j2", password=policy.password.reveal()),
-                 sensitive=True, backup=False)
+    managed_file(
+        name="Backup account option file",
+        path=BACKUP_OPTIONS,
+        mode="600",
+        content=render("mysql/backup-client.cnf.j2", password=policy.password.reveal()),
+        sensitive=True,
+        backup=False,
+    )
     if policy.encryption_key is not None:
-        managed_file(name="Backup encryption key", path=BACKUP_KEY, mode="600",
-                     content=policy.encryption_key.reveal() + "\n", sensitive=True, backup=False)
+        managed_file(
+            name="Backup encryption key",
+            path=BACKUP_KEY,
+            mode="600",
+            content=policy.encryption_key.reveal() + "\n",
+            sensitive=True,
+            backup=False,
+        )
     names = [db.name for db in spec.databases if db.present]
-    managed_file(name="Backup script", path=BACKUP_SCRIPT, mode="750", backup=False,
-                 content=render("mysql/backup.sh.j2", policy=policy, databases=names),
-                 validate="bash -n {}")
-    service = managed_file(name="Backup service unit", path=f"/etc/systemd/system/{BACKUP_UNIT}.service",
-                           content=render("mysql/backup.service.j2", script=BACKUP_SCRIPT), backup=False)
-    timer = managed_file(name="Backup timer unit", path=f"/etc/systemd/system/{BACKUP_UNIT}.timer",
-                         content=render("mysql/backup.timer.j2", policy=policy), backup=False)
+    managed_file(
+        name="Backup script",
+        path=BACKUP_SCRIPT,
+        mode="750",
+        backup=False,
+        content=render("mysql/backup.sh.j2", policy=policy, databases=names),
+        validate="bash -n {}",
+    )
+    service = managed_file(
+        name="Backup service unit",
+        path=f"/etc/systemd/system/{BACKUP_UNIT}.service",
+        content=render("mysql/backup.service.j2", script=BACKUP_SCRIPT),
+        backup=False,
+    )
+    timer = managed_file(
+        name="Backup timer unit",
+        path=f"/etc/systemd/system/{BACKUP_UNIT}.timer",
+        content=render("mysql/backup.timer.j2", policy=policy),
+        backup=False,
+    )
     systemd.daemon_reload(name="Reload systemd units", _if=any_changed(service, timer))
-    systemd.service(name="Backup timer enabled and started", service=f"{BACKUP_UNIT}.timer",
-                    running=policy.enabled, enabled=policy.enabled)
-    systemd.service(name="Restart the backup timer", service=f"{BACKUP_UNIT}.timer",
-                    restarted=True, _if=timer.did_change)
+    systemd.service(
+        name="Backup timer enabled and started",
+        service=f"{BACKUP_UNIT}.timer",
+        running=policy.enabled,
+        enabled=policy.enabled,
+    )
+    systemd.service(
+        name="Restart the backup timer", service=f"{BACKUP_UNIT}.timer", restarted=True, _if=timer.did_change
+    )

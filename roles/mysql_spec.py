@@ -19,9 +19,25 @@ OnCalendar = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9*:/,. ~-]{1,8
 
 # Privileges a user may be granted on a database (MariaDB's schema-level list), plus ALL.
 PRIVILEGES = (
-    "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "REFERENCES", "INDEX", "ALTER",
-    "CREATE TEMPORARY TABLES", "LOCK TABLES", "EXECUTE", "CREATE VIEW", "SHOW VIEW",
-    "CREATE ROUTINE", "ALTER ROUTINE", "EVENT", "TRIGGER", "DELETE HISTORY",
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "REFERENCES",
+    "INDEX",
+    "ALTER",
+    "CREATE TEMPORARY TABLES",
+    "LOCK TABLES",
+    "EXECUTE",
+    "CREATE VIEW",
+    "SHOW VIEW",
+    "CREATE ROUTINE",
+    "ALTER ROUTINE",
+    "EVENT",
+    "TRIGGER",
+    "DELETE HISTORY",
 )
 
 
@@ -39,8 +55,9 @@ class DbUserSpec(Strict):
     name: DbUser
     host: DbHost = "localhost"
     password: SecretStr
-    privileges: dict[Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?|\*)$")],
-                     list[str]] = Field(default_factory=dict)
+    privileges: dict[
+        Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?|\*)$")], list[str]
+    ] = Field(default_factory=dict)
     present: bool = True
 
     @field_validator("privileges")
@@ -50,8 +67,10 @@ class DbUserSpec(Strict):
             for name in names:
                 if name.upper() not in (*PRIVILEGES, "ALL", "ALL PRIVILEGES"):
                     raise ValueError(f"unknown privilege {name!r} on {database}")
-        return {db: sorted({("ALL PRIVILEGES" if n.upper() in ("ALL", "ALL PRIVILEGES") else n.upper())
-                            for n in names}) for db, names in value.items()}
+        return {
+            db: sorted({("ALL PRIVILEGES" if n.upper() in ("ALL", "ALL PRIVILEGES") else n.upper()) for n in names})
+            for db, names in value.items()
+        }
 
 
 class BackupPolicy(Strict):
@@ -74,9 +93,14 @@ class MysqlSpec(Strict):
 
     bind_address: str = "127.0.0.1"
     port: int = Field(3306, ge=1, le=65535)
-    settings: dict[Setting, SettingValue | int | bool] = Field(default_factory=lambda: {
-        "max_connections": 100, "innodb_buffer_pool_size": "128M", "slow_query_log": True,
-        "long_query_time": 2})
+    settings: dict[Setting, SettingValue | int | bool] = Field(
+        default_factory=lambda: {
+            "max_connections": 100,
+            "innodb_buffer_pool_size": "128M",
+            "slow_query_log": True,
+            "long_query_time": 2,
+        }
+    )
     databases: list[Database] = Field(default_factory=list)
     users: list[DbUserSpec] = Field(default_factory=list)
     backup: BackupPolicy | None = None
@@ -95,8 +119,10 @@ class MysqlSpec(Strict):
     def _settings(cls, value: dict) -> dict:
         mode = str(value.get("sql_mode", "")).upper()
         if "NO_BACKSLASH_ESCAPES" in mode:
-            raise ValueError("settings.sql_mode: NO_BACKSLASH_ESCAPES is refused (it changes how every "
-                             "string literal is read; fleetops resets it per batch anyway)")
+            raise ValueError(
+                "settings.sql_mode: NO_BACKSLASH_ESCAPES is refused (it changes how every "
+                "string literal is read; fleetops resets it per batch anyway)"
+            )
         return value
 
     @model_validator(mode="after")

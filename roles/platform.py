@@ -31,8 +31,7 @@ from fleetops.operations.conditions import any_changed
 from fleetops.operations.files import managed_file
 from fleetops.operations.mysql import mysql_statements, sql_string
 from fleetops.platform.app import token_digest
-from fleetops.platform.schema import (APP_PRIVILEGES, MIGRATIONS, SCHEMA_VERSION, TABLES, password_hash,
-                                      verify_password)
+from fleetops.platform.schema import APP_PRIVILEGES, MIGRATIONS, SCHEMA_VERSION, TABLES, password_hash, verify_password
 from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.mysql import databases, users
@@ -59,46 +58,82 @@ def platform_receiver() -> None:
     if not spec.present:
         _uninstall()
         return
-    account = DbUserSpec(name=spec.db_user, password=spec.db_password,
-                         privileges={f"{spec.database}.{table}": privileges
-                                     for table, privileges in APP_PRIVILEGES.items()})
+    account = DbUserSpec(
+        name=spec.db_user,
+        password=spec.db_password,
+        privileges={f"{spec.database}.{table}": privileges for table, privileges in APP_PRIVILEGES.items()},
+    )
     database = MysqlSpec(databases=[Database(name=spec.database)], users=[account])
     databases(database)
     reference_data(spec)  # tables first: table-level grants need them
     users(database)
 
     install(["python3-venv"], name="Install python3-venv")
-    server.user(name="Service account", user=USER, system=True, shell="/usr/sbin/nologin",
-                create_home=False, home="/nonexistent")
+    server.user(
+        name="Service account",
+        user=USER,
+        system=True,
+        shell="/usr/sbin/nologin",
+        create_home=False,
+        home="/nonexistent",
+    )
     for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases"):
         files.directory(name=f"Directory {path}", path=path, mode="755")
     files.directory(name=f"Directory {ETC}", path=ETC, mode="750", user="root", group=USER)
     release = install_release(ROOT, PLATFORM)
-    options = managed_file(name="Database option file", path=OPTIONS, mode="600", user=USER, group=USER,
-                           content=render("platform/client.cnf.j2", user=spec.db_user,
-                                          password=spec.db_password.reveal()),
-                           sensitive=True, backup=False)
+    options = managed_file(
+        name="Database option file",
+        path=OPTIONS,
+        mode="600",
+        user=USER,
+        group=USER,
+        content=render("platform/client.cnf.j2", user=spec.db_user, password=spec.db_password.reveal()),
+        sensitive=True,
+        backup=False,
+    )
     tls = []
     if spec.tls.enabled:
         cert, key = certificate_pair(spec)
-        tls = [managed_file(name="TLS certificate", path=TLS_CERT, mode="644", content=cert, backup=False),
-               managed_file(name="TLS private key", path=TLS_KEY, mode="640", group=USER,
-                            content=key.reveal(), sensitive=True, backup=False)]
+        tls = [
+            managed_file(name="TLS certificate", path=TLS_CERT, mode="644", content=cert, backup=False),
+            managed_file(
+                name="TLS private key",
+                path=TLS_KEY,
+                mode="640",
+                group=USER,
+                content=key.reveal(),
+                sensitive=True,
+                backup=False,
+            ),
+        ]
     config = managed_file(
-        name="App configuration", path=CONFIG, mode="640", group=USER, backup=False,
-        content=render("platform/config.json.j2", platform=spec, option_file=OPTIONS,
-                       tls_cert=TLS_CERT if spec.tls.enabled else None,
-                       tls_key=TLS_KEY if spec.tls.enabled else None),
-        validate=release.check_config())
+        name="App configuration",
+        path=CONFIG,
+        mode="640",
+        group=USER,
+        backup=False,
+        content=render(
+            "platform/config.json.j2",
+            platform=spec,
+            option_file=OPTIONS,
+            tls_cert=TLS_CERT if spec.tls.enabled else None,
+            tls_key=TLS_KEY if spec.tls.enabled else None,
+        ),
+        validate=release.check_config(),
+    )
     switched = switch_to(ROOT, release)
-    unit = managed_file(name="Service unit", path=f"/etc/systemd/system/{UNIT}.service", backup=False,
-                        content=render("platform/fleetops-platform.service.j2", root=ROOT, config=CONFIG,
-                                       user=USER))
+    unit = managed_file(
+        name="Service unit",
+        path=f"/etc/systemd/system/{UNIT}.service",
+        backup=False,
+        content=render("platform/fleetops-platform.service.j2", root=ROOT, config=CONFIG, user=USER),
+    )
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Platform receiver enabled and running", service=UNIT, running=True, enabled=True)
     changed = any_changed(release.installed, options, *tls, config, switched, unit)
-    restart_when_changed(UNIT, "platform receiver", spec.port, changed, wait_seconds=30,
-                         scheme="https" if spec.tls.enabled else "http")
+    restart_when_changed(
+        UNIT, "platform receiver", spec.port, changed, wait_seconds=30, scheme="https" if spec.tls.enabled else "http"
+    )
     prune_history(ROOT, release, keep=3)
 
 
@@ -151,31 +186,39 @@ def reference_statements(spec: PlatformSpec, current: dict, tokens: dict[str, st
     hash still verifies the declared password keeps it (a new random salt would change it on
     every run); any other admin gets a new hash."""
     admins = {admin.name: admin.password.reveal() for admin in spec.admins}
-    stale_admins = {name for name, password in admins.items()
-                    if not verify_password(password, current["admins"].get(name, ""))}
+    stale_admins = {
+        name for name, password in admins.items() if not verify_password(password, current["admins"].get(name, ""))
+    }
     wanted_labels = {item.label: [item.severity, item.description] for item in spec.event_labels}
-    in_sync = (current["schema"] == SCHEMA_VERSION and not stale_admins
-               and set(current["admins"]) == set(admins)
-               and all(current["gateways"].get(name) == digest for name, digest in tokens.items())
-               and current["labels"] == wanted_labels)
+    in_sync = (
+        current["schema"] == SCHEMA_VERSION
+        and not stale_admins
+        and set(current["admins"]) == set(admins)
+        and all(current["gateways"].get(name) == digest for name, digest in tokens.items())
+        and current["labels"] == wanted_labels
+    )
     if in_sync:
         return []
     statements = [f"USE `{spec.database}`", *TABLES, *MIGRATIONS]
     for name, digest in sorted(tokens.items()):  # gateways are never deleted here: their history stays
         statements.append(f"INSERT IGNORE INTO gateways (name) VALUES ({sql_string(name)})")
         if current["gateways"].get(name) != digest:
-            statements.append(f"UPDATE gateways SET token_sha256 = {sql_string(digest)} "
-                              f"WHERE name = {sql_string(name)}")
+            statements.append(
+                f"UPDATE gateways SET token_sha256 = {sql_string(digest)} WHERE name = {sql_string(name)}"
+            )
     for item in spec.event_labels:
         statements.append(
             "INSERT INTO event_labels (label, severity, description) VALUES "
             f"({sql_string(item.label)}, {sql_string(item.severity)}, {sql_string(item.description)}) "
-            "ON DUPLICATE KEY UPDATE severity = VALUES(severity), description = VALUES(description)")
+            "ON DUPLICATE KEY UPDATE severity = VALUES(severity), description = VALUES(description)"
+        )
     statements.append(_delete_others("event_labels", "label", list(wanted_labels)))
     for name in sorted(stale_admins):
-        statements.append(f"INSERT INTO admins (name, password_hash) VALUES ({sql_string(name)}, "
-                          f"{sql_string(password_hash(admins[name]))}) "
-                          "ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash)")
+        statements.append(
+            f"INSERT INTO admins (name, password_hash) VALUES ({sql_string(name)}, "
+            f"{sql_string(password_hash(admins[name]))}) "
+            "ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash)"
+        )
     statements.append(_delete_others("admins", "name", list(admins)))
     statements.append(f"REPLACE INTO meta (k, v) VALUES ('schema', {sql_string(SCHEMA_VERSION)})")
     return statements
@@ -195,8 +238,7 @@ def reference_data(spec: PlatformSpec) -> None:
 
 
 def _uninstall() -> None:
-    systemd.service(name="Stop the platform receiver", service=UNIT, running=False, enabled=False,
-                    _ignore_errors=True)
+    systemd.service(name="Stop the platform receiver", service=UNIT, running=False, enabled=False, _ignore_errors=True)
     files.file(name="Remove the service unit", path=f"/etc/systemd/system/{UNIT}.service", present=False)
     files.directory(name="Remove the app", path=ROOT, present=False)
     files.directory(name="Remove the configuration", path=ETC, present=False)

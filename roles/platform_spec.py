@@ -37,7 +37,8 @@ class PlatformTls(CertificatePair):
 
     enabled: bool = True
     names: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")]] = Field(
-        default_factory=list)
+        default_factory=list
+    )
     ca: str | None = None
 
     @model_validator(mode="after")

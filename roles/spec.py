@@ -11,8 +11,16 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from fleetops.secrets import Secret
 
@@ -24,11 +32,49 @@ PASSWORD_HASH = re.compile(r"\$(1|5|6|y|gy|7|2[aby]?)\$[./A-Za-z0-9$=,]+")
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._/+-]*")
 
 # Accounts fleetops must never create, re-password or chown a home for.
-RESERVED_ACCOUNTS = frozenset({
-    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
-    "www-data", "backup", "list", "irc", "gnats", "nobody", "nogroup", "_apt", "messagebus", "sshd",
-    "mysql", "ftp", "systemd-network", "systemd-resolve", "systemd-timesync", "polkitd", "adm", "sudo",
-    "staff", "shadow", "utmp", "tty", "disk", "kmem", "operator", "halt", "shutdown"})
+RESERVED_ACCOUNTS = frozenset(
+    {
+        "root",
+        "daemon",
+        "bin",
+        "sys",
+        "sync",
+        "games",
+        "man",
+        "lp",
+        "mail",
+        "news",
+        "uucp",
+        "proxy",
+        "www-data",
+        "backup",
+        "list",
+        "irc",
+        "gnats",
+        "nobody",
+        "nogroup",
+        "_apt",
+        "messagebus",
+        "sshd",
+        "mysql",
+        "ftp",
+        "systemd-network",
+        "systemd-resolve",
+        "systemd-timesync",
+        "polkitd",
+        "adm",
+        "sudo",
+        "staff",
+        "shadow",
+        "utmp",
+        "tty",
+        "disk",
+        "kmem",
+        "operator",
+        "halt",
+        "shutdown",
+    }
+)
 # Homes may only live below these (pyinfra and the FTP role chown a home to its user).
 HOME_ROOTS = ("/home/", "/srv/", "/var/www/", "/opt/")
 
@@ -59,10 +105,13 @@ def _account_name(value: str) -> str:
 
 def _option_file_safe(value: "Secret") -> "Secret":
     """Option files (MySQL ``[client]``) read ``\\`` as an escape and end a value at a newline."""
-    if any(char in value.reveal() for char in '"\\') or any(ord(char) < 32 or ord(char) == 127
-                                                         for char in value.reveal()):
-        raise ValueError("must not contain double quotes, backslashes or control characters such as "
-                         "newlines (it is written to a MySQL option file)")
+    if any(char in value.reveal() for char in '"\\') or any(
+        ord(char) < 32 or ord(char) == 127 for char in value.reveal()
+    ):
+        raise ValueError(
+            "must not contain double quotes, backslashes or control characters such as "
+            "newlines (it is written to a MySQL option file)"
+        )
     return value
 
 

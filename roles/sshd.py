@@ -23,5 +23,6 @@ def sshd_hardening(data: BaselineData) -> None:
         content=render("sshd/hardening.conf.j2", sshd=data.sshd),
         validate_installed="sshd -t",
     )
-    systemd.service(name="Reload sshd", service=SERVICE[os_family()], running=True,
-                    reloaded=True, _if=config.did_change)
+    systemd.service(
+        name="Reload sshd", service=SERVICE[os_family()], running=True, reloaded=True, _if=config.did_change
+    )

@@ -13,8 +13,7 @@ from fleetops.roles.spec import BaselineData
 def users(data: BaselineData) -> None:
     """Converge groups first (users reference them), then each user."""
     for group in data.groups:
-        server.group(name=f"Group {group.name}", group=group.name, gid=group.gid,
-                     system=group.system)
+        server.group(name=f"Group {group.name}", group=group.name, gid=group.gid, system=group.system)
     for user in data.users:
         if not user.present:
             server.user(name=f"Remove user {user.name}", user=user.name, present=False)
@@ -35,5 +34,4 @@ def users(data: BaselineData) -> None:
         )
         if user.password_hash is not None:
             password_hash(name=f"Password of {user.name}", user=user.name, hash=user.password_hash)
-        account_state(name=f"Account state of {user.name}", user=user.name,
-                      locked=user.locked, expired=user.expired)
+        account_state(name=f"Account state of {user.name}", user=user.name, locked=user.locked, expired=user.expired)

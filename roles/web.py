@@ -44,51 +44,72 @@ def web_server() -> None:
     changes = []
     if not spec.keep_default_site:
         # Debian ships it as a symlink to sites-available/default; remove whatever it is.
-        changes.append(files.file(name="Remove the default site",
-                                  path="/etc/nginx/sites-enabled/default", present=False,
-                                  force=True, force_backup=False))
+        changes.append(
+            files.file(
+                name="Remove the default site",
+                path="/etc/nginx/sites-enabled/default",
+                present=False,
+                force=True,
+                force_backup=False,
+            )
+        )
     for site in spec.sites:
         _content(site)
         cert_file, key_file = f"{TLS_DIR}/{site.name}.crt", f"{TLS_DIR}/{site.name}.key"
         if site.tls:
             changes.extend(_certificate(site, cert_file, key_file))
-        changes.append(managed_file(
-            name=f"nginx site {site.name}",
-            path=site_path(site),
-            content=render("nginx/site.conf.j2", site=site, cert_file=cert_file, key_file=key_file),
-            validate_installed="nginx -t -q",
-        ))
+        changes.append(
+            managed_file(
+                name=f"nginx site {site.name}",
+                path=site_path(site),
+                content=render("nginx/site.conf.j2", site=site, cert_file=cert_file, key_file=key_file),
+                validate_installed="nginx -t -q",
+            )
+        )
     wanted = {site_path(site) for site in spec.sites}
     existing = host.get_fact(FindFiles, path=CONF_DIR, fname=f"{PREFIX}*.conf", quote_path=True) or []
     for stale in sorted(set(existing) - wanted):
         changes.append(files.file(name=f"Remove stale site {stale}", path=stale, present=False))
     systemd.service(name="nginx running and enabled", service="nginx", running=True, enabled=True)
     if changes:
-        systemd.service(name="Reload nginx", service="nginx", reloaded=True,
-                        _if=any_changed(*changes))
+        systemd.service(name="Reload nginx", service="nginx", reloaded=True, _if=any_changed(*changes))
 
 
 def _content(site: Site) -> None:
     """The static root (and its index page when declared) and per-user public_html folders."""
     if site.root_dir:
-        files.directory(name=f"Root of {site.name}", path=site.root_dir, user="root",
-                        group="root", mode="755")
+        files.directory(name=f"Root of {site.name}", path=site.root_dir, user="root", group="root", mode="755")
         if site.index_html is not None:
-            managed_file(name=f"Index page of {site.name}", path=f"{site.root_dir}/index.html",
-                         content=site.index_html, backup=False)
+            managed_file(
+                name=f"Index page of {site.name}",
+                path=f"{site.root_dir}/index.html",
+                content=site.index_html,
+                backup=False,
+            )
     for user in site.userdir_users:
-        files.directory(name=f"public_html of {user}", path=f"/home/{user}/public_html",
-                        user=user, group=user, mode="755")
+        files.directory(
+            name=f"public_html of {user}", path=f"/home/{user}/public_html", user=user, group=user, mode="755"
+        )
 
 
 def _certificate(site: Site, cert_file: str, key_file: str) -> list:
     if site.tls.cert is None:
-        return [self_signed_certificate(name=f"Self-signed certificate of {site.name}",
-                                        cert=cert_file, key=key_file, common_name=site.names[0],
-                                        names=site.names[1:])]
+        return [
+            self_signed_certificate(
+                name=f"Self-signed certificate of {site.name}",
+                cert=cert_file,
+                key=key_file,
+                common_name=site.names[0],
+                names=site.names[1:],
+            )
+        ]
     return [
-        managed_file(name=f"Certificate of {site.name}", path=cert_file,
-                     content=site.tls.cert.strip() + "\n"),
-        managed_file(name=f"Private key of {site.name}", path=key_file,
-                     content=site.tls.key.reveal().strip() + "\n", mode="600", sensitive=True),
+        managed_file(name=f"Certificate of {site.name}", path=cert_file, content=site.tls.cert.strip() + "\n"),
+        managed_file(
+            name=f"Private key of {site.name}",
+            path=key_file,
+            content=site.tls.key.reveal().strip() + "\n",
+            mode="600",
+            sensitive=True,
+        ),
     ]

@@ -49,6 +49,8 @@ def script_command(action: str, *args: str) -> str:
     return " ".join(shlex.quote(part) for part in (BACKUP_SCRIPT, action, *args))
 
 
-RUN_COMMAND = (f"systemctl start {BACKUP_UNIT}.service || "
-               f"{{ journalctl -u {BACKUP_UNIT}.service -n 5 --no-pager -o cat >&2; exit 1; }}; "
-               f"{BACKUP_SCRIPT} list | tail -n 1")
+RUN_COMMAND = (
+    f"systemctl start {BACKUP_UNIT}.service || "
+    f"{{ journalctl -u {BACKUP_UNIT}.service -n 5 --no-pager -o cat >&2; exit 1; }}; "
+    f"{BACKUP_SCRIPT} list | tail -n 1"
+)

@@ -112,8 +112,7 @@ def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
         trip: RoundTrip = round_trip(work.target, requests, timeout)
     else:  # controller-side checks run while the host answers over SSH
         with ThreadPoolExecutor(max_workers=min(len(local), 4)) as pool:
-            local_futures = {check.name: pool.submit(_collect_local, check, target, timeout)
-                             for check in local}
+            local_futures = {check.name: pool.submit(_collect_local, check, target, timeout) for check in local}
             trip = round_trip(work.target, requests, timeout)
             local_raw = {name: future.result() for name, future in local_futures.items()}
     results = []
@@ -124,15 +123,21 @@ def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
             raw = {"error": trip.error, "ms": trip.ms}
             duration = trip.ms / 1000
             if trip.cpu_s is not None:
-                results.append(check.result(work.plan.host, _judge(check, raw), duration,
-                                            {"probe_cpu_ms": round(trip.cpu_s * 1000, 1),
-                                             "probes": len(requests)}))
+                results.append(
+                    check.result(
+                        work.plan.host,
+                        _judge(check, raw),
+                        duration,
+                        {"probe_cpu_ms": round(trip.cpu_s * 1000, 1), "probes": len(requests)},
+                    )
+                )
                 continue
         elif check.where == "controller":
             raw, duration = local_raw[check.name]
         elif trip.error:
-            results.append(check.result(work.plan.host, Outcome(
-                Status.UNKNOWN, f"not measured: host unreachable ({trip.error})")))
+            results.append(
+                check.result(work.plan.host, Outcome(Status.UNKNOWN, f"not measured: host unreachable ({trip.error})"))
+            )
             continue
         elif trip.probe_error:
             results.append(check.result(work.plan.host, Outcome(Status.UNKNOWN, trip.probe_error)))
@@ -163,9 +168,15 @@ def _collect_local(check: Check, target: Target, timeout: float) -> tuple[dict, 
     return raw, time.perf_counter() - started
 
 
-def sweep(work: list[HostWork], *, suite: str, inventory: str, timeout: float = DEFAULT_TIMEOUT,
-          parallel: int | None = None,
-          on_host_done: Callable[[str, Status], None] | None = None) -> CheckRun:
+def sweep(
+    work: list[HostWork],
+    *,
+    suite: str,
+    inventory: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    parallel: int | None = None,
+    on_host_done: Callable[[str, Status], None] | None = None,
+) -> CheckRun:
     """Check every host in parallel (up to ``parallel`` at once, default all up to 100)."""
     run = CheckRun(suite=suite, inventory=inventory, started=time.time())
     workers = max(1, min(parallel or 100, len(work) or 1))

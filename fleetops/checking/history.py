@@ -73,14 +73,24 @@ def append(run: CheckRun, path: Path | None = None) -> int:
     with connect(path) as connection:
         cursor = connection.execute(
             "INSERT INTO runs (started, duration_s, suite, inventory, status) VALUES (?, ?, ?, ?, ?)",
-            (run.started, run.finished - run.started, run.suite, run.inventory, run.status.label))
+            (run.started, run.finished - run.started, run.suite, run.inventory, run.status.label),
+        )
         run_id = cursor.lastrowid
         connection.executemany(
-            "INSERT INTO results (run_id, host, check_name, kind, status, value, message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, result.host, result.check, result.kind, result.status.label,
-              None if result.value is None else str(result.value), result.message)
-             for result in run.results])
+            "INSERT INTO results (run_id, host, check_name, kind, status, value, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    result.host,
+                    result.check,
+                    result.kind,
+                    result.status.label,
+                    None if result.value is None else str(result.value),
+                    result.message,
+                )
+                for result in run.results
+            ],
+        )
     connection.close()
     return int(run_id)
 
@@ -103,15 +113,15 @@ def parse_since(text: str | None, now: datetime | None = None) -> float:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--since: expected a duration like 30m, 2h, 7d or an ISO time, "
-                         f"got {text!r}") from None
+        raise InputError(f"--since: expected a duration like 30m, 2h, 7d or an ISO time, got {text!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return when.timestamp()
 
 
-def transitions(host: str | None = None, check: str | None = None, since: float = 0.0,
-                path: Path | None = None) -> list[dict]:
+def transitions(
+    host: str | None = None, check: str | None = None, since: float = 0.0, path: Path | None = None
+) -> list[dict]:
     """Changes of state per (host, check), oldest first."""
     path = path or history_path()
     if not path.exists():
@@ -119,10 +129,17 @@ def transitions(host: str | None = None, check: str | None = None, since: float 
     connection = connect(path)
     try:
         rows = connection.execute(TRANSITIONS, {"host": host, "check": check, "since": since})
-        return [{"time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
-                 "host": host_name, "check": check_name, "from": previous, "to": status,
-                 "message": message}
-                for started, host_name, check_name, previous, status, message in rows]
+        return [
+            {
+                "time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+                "host": host_name,
+                "check": check_name,
+                "from": previous,
+                "to": status,
+                "message": message,
+            }
+            for started, host_name, check_name, previous, status, message in rows
+        ]
     finally:
         connection.close()
 
@@ -135,11 +152,17 @@ def runs(limit: int = 20, path: Path | None = None) -> list[dict]:
     connection = connect(path)
     try:
         rows = connection.execute(
-            "SELECT id, started, duration_s, suite, status FROM runs ORDER BY id DESC LIMIT ?",
-            (limit,))
-        return [{"id": run_id, "time": datetime.fromtimestamp(started, timezone.utc)
-                 .isoformat(timespec="seconds"), "duration_s": round(duration, 2),
-                 "suite": suite, "status": status}
-                for run_id, started, duration, suite, status in rows]
+            "SELECT id, started, duration_s, suite, status FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [
+            {
+                "id": run_id,
+                "time": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+                "duration_s": round(duration, 2),
+                "suite": suite,
+                "status": status,
+            }
+            for run_id, started, duration, suite, status in rows
+        ]
     finally:
         connection.close()

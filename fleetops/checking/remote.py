@@ -53,10 +53,10 @@ class RoundTrip:
     clock_at: float = 0.0
     remote_clock: float | None = None
     results: dict = field(default_factory=dict)
-    error: str | None = None        # the host could not be reached or timed out
+    error: str | None = None  # the host could not be reached or timed out
     probe_error: str | None = None  # reached, but the script could not run
     ms: float = 0.0
-    cpu_s: float | None = None      # CPU time the probe script used on the host
+    cpu_s: float | None = None  # CPU time the probe script used on the host
 
 
 def _describe(error: BaseException) -> str:
@@ -130,7 +130,8 @@ def _parse(trip: RoundTrip, stdout: bytes, stderr: bytes, status: int) -> None:
         if not isinstance(clock, (int, float)) or isinstance(clock, bool):
             raise TypeError("clock is not a number")
         if not isinstance(results, dict) or not all(
-                isinstance(key, str) and isinstance(value, dict) for key, value in results.items()):
+            isinstance(key, str) and isinstance(value, dict) for key, value in results.items()
+        ):
             raise TypeError("results is not a mapping of probe answers")
         if cpu_s is not None and (not isinstance(cpu_s, (int, float)) or isinstance(cpu_s, bool)):
             raise TypeError("cpu_s is not a number")

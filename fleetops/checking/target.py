@@ -55,10 +55,16 @@ class SshTarget:
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
             client.connect(
-                self.hostname, port=self.port, username=self.user, key_filename=self.key_file,
+                self.hostname,
+                port=self.port,
+                username=self.user,
+                key_filename=self.key_file,
                 password=self.password.reveal() if self.password else None,
-                timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                allow_agent=False, look_for_keys=self.key_file is None and self.password is None,
+                timeout=timeout,
+                banner_timeout=timeout,
+                auth_timeout=timeout,
+                allow_agent=False,
+                look_for_keys=self.key_file is None and self.password is None,
             )
         except BaseException:
             client.close()

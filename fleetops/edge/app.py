@@ -166,15 +166,17 @@ class Model:
         # the hash of what is really loaded, not the manifest's claim: a swapped file is refused
         self.sha256 = hashlib.sha256(blob).hexdigest()
         if self.sha256 != self.manifest.get("sha256"):
-            raise ValueError(f"model.onnx has sha256 {self.sha256[:12]}, its manifest says "
-                             f"{str(self.manifest.get('sha256'))[:12]}: refusing a file that is not the model")
+            raise ValueError(
+                f"model.onnx has sha256 {self.sha256[:12]}, its manifest says "
+                f"{str(self.manifest.get('sha256'))[:12]}: refusing a file that is not the model"
+            )
         options = ort.SessionOptions()
         options.intra_op_num_threads = config.threads
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(blob, sess_options=options, providers=["CPUExecutionProvider"])
         overrides = Preprocess(scale=config.scale, mean=config.mean, std=config.std)
         self.runner = Runner(session, self.manifest, overrides)
-        if (problem := misfit(config, self.runner.interface.input)):
+        if problem := misfit(config, self.runner.interface.input):
             raise ValueError(problem)
         self.ready = False
         self.error = ""
@@ -243,8 +245,9 @@ def inference_log(config: Config) -> logging.Logger:
     log.propagate = False
     log.setLevel(logging.INFO)
     if not log.handlers:
-        handler = logging.handlers.RotatingFileHandler(config.log_path, maxBytes=config.log_max_bytes,
-                                                       backupCount=config.log_backups)
+        handler = logging.handlers.RotatingFileHandler(
+            config.log_path, maxBytes=config.log_max_bytes, backupCount=config.log_backups
+        )
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
     return log
@@ -267,13 +270,21 @@ def create_app(config: Config, start_reporter: bool = True):
     inferences = Counter("edge_inferences_total", "Inferences served.", ["label"], registry=registry)
     failures = Counter("edge_inference_errors_total", "Inferences that failed.", registry=registry)
     detections = Counter("edge_detections_total", "Confirmed detection events.", ["label"], registry=registry)
-    latency = Histogram("edge_inference_latency_seconds", "Model run time.", registry=registry,
-                        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0))
+    latency = Histogram(
+        "edge_inference_latency_seconds",
+        "Model run time.",
+        registry=registry,
+        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+    )
     ready_gauge = Gauge("edge_ready", "1 when the model is loaded and warmed up.", registry=registry)
-    heartbeat_gauge = Gauge("edge_last_heartbeat_timestamp_seconds",
-                            "When the server last accepted a heartbeat (0: never).", registry=registry)
-    dropped = Counter("edge_events_dropped_total", "Detection events not reported (invalid for the receiver).",
-                      registry=registry)
+    heartbeat_gauge = Gauge(
+        "edge_last_heartbeat_timestamp_seconds",
+        "When the server last accepted a heartbeat (0: never).",
+        registry=registry,
+    )
+    dropped = Counter(
+        "edge_events_dropped_total", "Detection events not reported (invalid for the receiver).", registry=registry
+    )
     state: dict = {"model": None, "error": "", "started": time.time(), "served": 0}
     detectors = Detectors(config, config.max_streams)
     log = inference_log(config)
@@ -290,15 +301,26 @@ def create_app(config: Config, start_reporter: bool = True):
     def status() -> dict:
         model = state["model"]
         manifest = model.manifest if model is not None else {}
-        return {"model": manifest.get("name"), "version": manifest.get("version"),
-                "sha256": model.sha256 if model is not None else None, "ready": bool(model and model.ready),
-                "reason": None if model and model.ready else state["error"][:300],
-                "uptime_s": round(time.time() - state["started"], 1), "inferences": state["served"]}
+        return {
+            "model": manifest.get("name"),
+            "version": manifest.get("version"),
+            "sha256": model.sha256 if model is not None else None,
+            "ready": bool(model and model.ready),
+            "reason": None if model and model.ready else state["error"][:300],
+            "uptime_s": round(time.time() - state["started"], 1),
+            "inferences": state["served"],
+        }
 
     reporter = None
     if config.server_api:
-        reporter = Reporter(config.server_api, config.gateway_name, config.heartbeat_interval, status,
-                            token_file=config.server_token_file, ca_file=config.server_ca_file)
+        reporter = Reporter(
+            config.server_api,
+            config.gateway_name,
+            config.heartbeat_interval,
+            status,
+            token_file=config.server_token_file,
+            ca_file=config.server_ca_file,
+        )
         heartbeat_gauge.set_function(lambda: reporter.last_success)
         if start_reporter:
             reporter.start()
@@ -309,8 +331,14 @@ def create_app(config: Config, start_reporter: bool = True):
     async def ready(_request: Request) -> JSONResponse:
         model = state["model"]
         if model is not None and model.ready:
-            return JSONResponse({"ready": True, "model": model.manifest["name"],
-                                 "version": model.manifest["version"], "sha256": model.sha256})
+            return JSONResponse(
+                {
+                    "ready": True,
+                    "model": model.manifest["name"],
+                    "version": model.manifest["version"],
+                    "sha256": model.sha256,
+                }
+            )
         return JSONResponse({"ready": False, "reason": state["error"] or "not warmed up"}, status_code=503)
 
     async def manifest(_request: Request) -> JSONResponse:
@@ -328,8 +356,11 @@ def create_app(config: Config, start_reporter: bool = True):
 
     async def infer(request: Request) -> JSONResponse:
         if not authorized(request):
-            return JSONResponse({"error": "bearer token required"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Bearer realm="fleetops edge"'})
+            return JSONResponse(
+                {"error": "bearer token required"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="fleetops edge"'},
+            )
         model = state["model"]
         if model is None:
             return JSONResponse({"error": state["error"]}, status_code=503)
@@ -355,10 +386,15 @@ def create_app(config: Config, start_reporter: bool = True):
         latency.observe(ms / 1000)
         state["served"] += 1
         smoke = request.headers.get(SMOKE_HEADER) == "1"
-        record = {"time": time.time(), "model": model.manifest["name"],
-                  "model_version": model.manifest["version"], "latency_ms": round(ms, 4),
-                  "label": label, "confidence": round(confidence, 4),
-                  "below_threshold": confidence < config.confidence_threshold}
+        record = {
+            "time": time.time(),
+            "model": model.manifest["name"],
+            "model_version": model.manifest["version"],
+            "latency_ms": round(ms, 4),
+            "label": label,
+            "confidence": round(confidence, 4),
+            "below_threshold": confidence < config.confidence_threshold,
+        }
         if smoke:
             record["smoke"] = True
         else:
@@ -368,8 +404,14 @@ def create_app(config: Config, start_reporter: bool = True):
             if frames is not None:
                 record["detection"] = True
                 detections.labels(label).inc()
-                event = {"time": record["time"], "label": label, "confidence": record["confidence"],
-                         "frames": frames, "model": record["model"], "model_version": record["model_version"]}
+                event = {
+                    "time": record["time"],
+                    "label": label,
+                    "confidence": record["confidence"],
+                    "frames": frames,
+                    "model": record["model"],
+                    "model_version": record["model_version"],
+                }
                 if reporter is not None and not reporter.event(event):
                     dropped.inc()
         log.info(json.dumps(record))
@@ -378,8 +420,15 @@ def create_app(config: Config, start_reporter: bool = True):
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app = Starlette(routes=[Route("/health", health), Route("/ready", ready), Route("/model", manifest),
-                            Route("/infer", infer, methods=["POST"]), Route("/metrics", metrics)])
+    app = Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/model", manifest),
+            Route("/infer", infer, methods=["POST"]),
+            Route("/metrics", metrics),
+        ]
+    )
     app.state.reporter = reporter
     return app
 

@@ -43,11 +43,17 @@ class Bundle:
 
 
 STANDALONE = HERE.parent / "standalone.py"  # config loading and command line of both apps
-EDGE = Bundle("fleetops-edge", (HERE / "app.py", HERE / "inference.py", HERE / "reporter.py", STANDALONE),
-              HERE / "requirements.txt")
+EDGE = Bundle(
+    "fleetops-edge",
+    (HERE / "app.py", HERE / "inference.py", HERE / "reporter.py", STANDALONE),
+    HERE / "requirements.txt",
+)
 PLATFORM_DIR = HERE.parent / "platform"
-PLATFORM = Bundle("fleetops-platform", (PLATFORM_DIR / "app.py", PLATFORM_DIR / "schema.py", STANDALONE),
-                  PLATFORM_DIR / "requirements.txt")
+PLATFORM = Bundle(
+    "fleetops-platform",
+    (PLATFORM_DIR / "app.py", PLATFORM_DIR / "schema.py", STANDALONE),
+    PLATFORM_DIR / "requirements.txt",
+)
 
 
 def bundle_key(bundle: Bundle = EDGE) -> str:
@@ -63,15 +69,31 @@ def build_bundle(bundle: Bundle = EDGE) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{bundle.name}-bundle-") as tmp:
         wheels = Path(tmp) / "wheels"
-        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
-                "-r", str(bundle.requirements), "-d", str(wheels)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--python-version",
+            PYTHON_VERSION,
+            "--implementation",
+            "cp",
+            "-r",
+            str(bundle.requirements),
+            "-d",
+            str(wheels),
+        ]
         for platform in PLATFORMS:
             argv += ["--platform", platform]
         proc = subprocess.run(argv, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise EnvironmentProblem(f"cannot build the {bundle.name} bundle: pip download failed: "
-                                     + (proc.stderr.strip().splitlines() or ["?"])[-1])
+            raise EnvironmentProblem(
+                f"cannot build the {bundle.name} bundle: pip download failed: "
+                + (proc.stderr.strip().splitlines() or ["?"])[-1]
+            )
         partial = out.with_suffix(".partial")
         with tarfile.open(partial, "w:gz") as tar:
             for path in bundle.files:

@@ -126,8 +126,7 @@ class Runner:
             raise ValueError(f"the model has no input {self.input_name!r}")
         self.input_shape = inputs[self.input_name].shape
         self._check_shape()
-        self.constants = {name: np.full(c.shape, c.fill, dtype=c.dtype)
-                          for name, c in self.interface.constants.items()}
+        self.constants = {name: np.full(c.shape, c.fill, dtype=c.dtype) for name, c in self.interface.constants.items()}
         missing = set(inputs) - {self.input_name} - set(self.constants)
         if missing:
             raise ValueError(f"model inputs not fed by the interface: {', '.join(sorted(missing))}")
@@ -139,17 +138,22 @@ class Runner:
         spec = self.interface.input
         if spec.kind == "image":
             height, width, channels = spec.shape
-            want = {"flat": [height * width * channels], "NCHW": [channels, height, width],
-                    "NHWC": [height, width, channels]}[spec.layout]
+            want = {
+                "flat": [height * width * channels],
+                "NCHW": [channels, height, width],
+                "NHWC": [height, width, channels],
+            }[spec.layout]
             declared = f"{height}x{width}x{channels} image, {spec.layout}"
         elif spec.kind == "audio" and spec.frame:
             want, declared = [spec.frame + spec.context], f"audio windows of {spec.frame + spec.context} samples"
         else:
             return
         got = [dim if isinstance(dim, int) else None for dim in list(self.input_shape or [])[1:]]
-        if len(got) != len(want) or any(dim is not None and dim != size for dim, size in zip(got, want)):
-            raise ValueError(f"wrong input shape: model input {self.input_name}{list(self.input_shape or [])} "
-                             f"cannot take the declared {declared}")
+        if len(got) != len(want) or any(dim is not None and dim != size for dim, size in zip(got, want, strict=True)):
+            raise ValueError(
+                f"wrong input shape: model input {self.input_name}{list(self.input_shape or [])} "
+                f"cannot take the declared {declared}"
+            )
 
     # -- input -------------------------------------------------------------------------------
     def decode(self, payload: dict):
@@ -160,7 +164,7 @@ class Runner:
             raise ValueError("send exactly one of input, data, text")
         if spec.kind == "text":
             if keys != ["text"] or not isinstance(payload["text"], str):
-                raise ValueError("this model takes text: {\"text\": \"...\"}")
+                raise ValueError('this model takes text: {"text": "..."}')
             return np.array([[payload["text"]]], dtype=object)
         if keys == ["text"]:
             raise ValueError(f"this model takes {spec.kind} input, not text")
@@ -187,8 +191,10 @@ class Runner:
             raise ValueError("input holds NaN or infinite values")
         if spec.kind == "image":
             if samples.size != int(np.prod(spec.shape)):
-                raise ValueError(f"image needs {spec.shape[0]}x{spec.shape[1]}x{spec.shape[2]} "
-                                 f"= {int(np.prod(spec.shape))} samples, got {samples.size}")
+                raise ValueError(
+                    f"image needs {spec.shape[0]}x{spec.shape[1]}x{spec.shape[2]} "
+                    f"= {int(np.prod(spec.shape))} samples, got {samples.size}"
+                )
             return samples.reshape(spec.shape)
         if spec.kind == "audio":
             if samples.dtype == np.int16:
@@ -225,9 +231,9 @@ class Runner:
         count = len(audio) // spec.frame
         if count == 0:
             raise ValueError(f"audio needs at least {spec.frame} samples at {spec.sample_rate} Hz")
-        padded = np.concatenate([np.zeros(spec.context, np.float32), audio[:count * spec.frame]])
+        padded = np.concatenate([np.zeros(spec.context, np.float32), audio[: count * spec.frame]])
         step, width = spec.frame, spec.frame + spec.context
-        return np.stack([padded[i * step:i * step + width] for i in range(count)]).astype(np.float32)
+        return np.stack([padded[i * step : i * step + width] for i in range(count)]).astype(np.float32)
 
     # -- output ------------------------------------------------------------------------------
     def interpret(self, outputs: list) -> tuple[str, float]:

@@ -32,11 +32,13 @@ from fleetops.sshutil import exec_command
 CURRENT = f"{ROOT}/models/current"
 GATE_LATENCY_MS = 1000.0  # p95 over HTTP; above this a model fails the gate
 # The app loads its model before it starts listening, so once /health answers, /ready is final.
-WAIT_UP = ("for i in $(seq 120); do python3 -c \"import json, urllib.request; "
-           "c = json.load(open('/etc/fleetops-edge/config.json')); h = c.get('listen_host', '127.0.0.1'); "
-           "h = '127.0.0.1' if h in ('0.0.0.0', '::') else h; "
-           "urllib.request.urlopen(f'http://{h}:{c[\\\"listen_port\\\"]}/health', timeout=2)\" 2>/dev/null && exit 0; "
-           "sleep 0.5; done; exit 1")
+WAIT_UP = (
+    'for i in $(seq 120); do python3 -c "import json, urllib.request; '
+    "c = json.load(open('/etc/fleetops-edge/config.json')); h = c.get('listen_host', '127.0.0.1'); "
+    "h = '127.0.0.1' if h in ('0.0.0.0', '::') else h; "
+    'urllib.request.urlopen(f\'http://{h}:{c[\\"listen_port\\"]}/health\', timeout=2)" 2>/dev/null && exit 0; '
+    "sleep 0.5; done; exit 1"
+)
 
 
 @dataclass
@@ -51,8 +53,7 @@ class Step:
 class GatewayDeploy:
     """One gateway's model deploy, step by step, ending deployed or rolled back."""
 
-    def __init__(self, target: SshTarget, model_dir: Path, manifest: Manifest, port: int,
-                 infer_token=None) -> None:
+    def __init__(self, target: SshTarget, model_dir: Path, manifest: Manifest, port: int, infer_token=None) -> None:
         self.target, self.model_dir, self.manifest, self.port = target, model_dir, manifest, port
         self.infer_token = infer_token
         # the manifest (golden inputs, labels) is part of what is served, so it is part of the name
@@ -70,8 +71,9 @@ class GatewayDeploy:
             changed, error = action()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a recorded step
             changed, error = False, f"{type(exc).__name__}: {exc}"
-        self.steps.append(Step(name, error is None, changed, time.perf_counter() - started,
-                               redact(error) if error else None))
+        self.steps.append(
+            Step(name, error is None, changed, time.perf_counter() - started, redact(error) if error else None)
+        )
         return error is None
 
     def upload(self) -> tuple[bool, str | None]:
@@ -95,8 +97,9 @@ class GatewayDeploy:
         return True, None if code == 0 else err.strip()
 
     def switch(self, target: str) -> tuple[bool, str | None]:
-        code, _, err = self.sh(f"ln -sfn {shlex.quote(target)} {ROOT}/models/.current.tmp && "
-                               f"mv -T {ROOT}/models/.current.tmp {CURRENT}")
+        code, _, err = self.sh(
+            f"ln -sfn {shlex.quote(target)} {ROOT}/models/.current.tmp && mv -T {ROOT}/models/.current.tmp {CURRENT}"
+        )
         return True, None if code == 0 else err.strip()
 
     def restart(self) -> tuple[bool, str | None]:
@@ -107,8 +110,9 @@ class GatewayDeploy:
     def smoke(self, requests: int, **thresholds: float | None) -> str | None:
         """Wait for the app to listen, run the inference smoke check; the failure message or None."""
         self.sh(WAIT_UP, timeout=90)  # then the smoke check says ready or why not
-        check = Inference(kind="inference", url=f"http://{{address}}:{self.port}", requests=requests,
-                          **thresholds).for_host({"edge": {"infer_token": self.infer_token}})
+        check = Inference(
+            kind="inference", url=f"http://{{address}}:{self.port}", requests=requests, **thresholds
+        ).for_host({"edge": {"infer_token": self.infer_token}})
         outcome = check.judge(check.collect(Target(self.target.name, self.target.hostname), 30))
         return outcome.message if outcome.status == Status.CRITICAL else None
 
@@ -137,9 +141,11 @@ class GatewayDeploy:
             elif previous == self.dest:
                 self.steps.append(Step("switch models/current", True, False, 0.0))
                 result.status = "ok"
-            elif (self.step("switch models/current", lambda: self.switch(self.dest))
-                  and self.step("restart the app", self.restart)
-                  and self.step("smoke gate", self.gate)):
+            elif (
+                self.step("switch models/current", lambda: self.switch(self.dest))
+                and self.step("restart the app", self.restart)
+                and self.step("smoke gate", self.gate)
+            ):
                 result.status = "changed"
             else:
                 reason = self.steps[-1].error
@@ -151,12 +157,17 @@ class GatewayDeploy:
         finally:
             self.client.close()
         result.duration_s = round(time.perf_counter() - started, 3)
-        result.operations = [OperationResult(name=step.name, hash=f"model-{index}",
-                                             status="ok" if step.ok and not step.changed else
-                                             ("changed" if step.ok else "failed"),
-                                             changed=step.changed and step.ok, duration_s=round(step.seconds, 3),
-                                             error=step.error)
-                             for index, step in enumerate(self.steps)]
+        result.operations = [
+            OperationResult(
+                name=step.name,
+                hash=f"model-{index}",
+                status="ok" if step.ok and not step.changed else ("changed" if step.ok else "failed"),
+                changed=step.changed and step.ok,
+                duration_s=round(step.seconds, 3),
+                error=step.error,
+            )
+            for index, step in enumerate(self.steps)
+        ]
         return result
 
 

@@ -35,16 +35,31 @@ def valid_event(record: dict) -> bool:
     """What the receiver accepts (see ``fleetops/platform/app.py``: Event)."""
     confidence, frames, when = record.get("confidence"), record.get("frames"), record.get("time")
     label = record.get("label")
-    return (isinstance(label, str) and 1 <= len(label) <= 64
-            and isinstance(confidence, (int, float)) and math.isfinite(confidence) and 0 <= confidence <= 1
-            and isinstance(frames, int) and 1 <= frames <= 1_000_000
-            and isinstance(when, (int, float)) and math.isfinite(when) and abs(when - time.time()) < 86400)
+    return (
+        isinstance(label, str)
+        and 1 <= len(label) <= 64
+        and isinstance(confidence, (int, float))
+        and math.isfinite(confidence)
+        and 0 <= confidence <= 1
+        and isinstance(frames, int)
+        and 1 <= frames <= 1_000_000
+        and isinstance(when, (int, float))
+        and math.isfinite(when)
+        and abs(when - time.time()) < 86400
+    )
 
 
 class Reporter:
-    def __init__(self, server_api: str, gateway: str, interval: float,
-                 status: Callable[[], dict], timeout: float = 5.0, token_file: str | None = None,
-                 ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        server_api: str,
+        gateway: str,
+        interval: float,
+        status: Callable[[], dict],
+        timeout: float = 5.0,
+        token_file: str | None = None,
+        ca_file: str | None = None,
+    ) -> None:
         self.base = server_api.rstrip("/")
         self.gateway, self.interval, self.status, self.timeout = gateway, interval, status, timeout
         self.token_file = token_file
@@ -76,8 +91,12 @@ class Reporter:
         return headers
 
     def _post(self, path: str, body: dict) -> None:
-        request = urllib.request.Request(f"{self.base}{path}", data=json.dumps(body, allow_nan=False).encode(),
-                                         headers=self._headers(), method="POST")
+        request = urllib.request.Request(
+            f"{self.base}{path}",
+            data=json.dumps(body, allow_nan=False).encode(),
+            headers=self._headers(),
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:
             response.read()
 

@@ -25,8 +25,9 @@ class MysqlDatabases(FactBase):
     default = dict
 
     def command(self) -> str:
-        return _sql("SELECT schema_name, default_character_set_name, default_collation_name "
-                    "FROM information_schema.schemata")
+        return _sql(
+            "SELECT schema_name, default_character_set_name, default_collation_name FROM information_schema.schemata"
+        )
 
     def process(self, output: list[str]) -> dict:
         databases = {}
@@ -61,8 +62,10 @@ class MysqlGrants(FactBase):
 
     def command(self, user: str, host: str) -> str:
         statement = f"SHOW GRANTS FOR '{user}'@'{host}'"  # user/host are allow-listed by the spec
-        return (f"{GUARD}{MYSQL} -e {shlex.quote(statement)} 2>/dev/null | "
-                "sed -E \"s/ IDENTIFIED BY PASSWORD '[^']*'//\" || true")
+        return (
+            f"{GUARD}{MYSQL} -e {shlex.quote(statement)} 2>/dev/null | "
+            "sed -E \"s/ IDENTIFIED BY PASSWORD '[^']*'//\" || true"
+        )
 
     def process(self, output: list[str]) -> set:
         return parse_grants(output)
@@ -74,7 +77,7 @@ def parse_grants(lines: list[str]) -> set[tuple[str, str]]:
     for line in lines:
         if not line.startswith("GRANT ") or " ON " not in line:
             continue
-        privileges, _, rest = line[len("GRANT "):].partition(" ON ")
+        privileges, _, rest = line[len("GRANT ") :].partition(" ON ")
         target = rest.split(" TO ", 1)[0].replace("`", "").strip()
         for privilege in privileges.split(", "):
             if privilege == "USAGE":
@@ -93,12 +96,12 @@ class MysqlSecurity(FactBase):
             "SELECT (SELECT COUNT(*) FROM mysql.user WHERE User=''), "
             "(SELECT COUNT(*) FROM mysql.user WHERE User='root' "
             "AND Host NOT IN ('localhost','127.0.0.1','::1')), "
-            "(SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='test')")
+            "(SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='test')"
+        )
 
     def process(self, output: list[str]) -> dict:
         for line in output:
             parts = line.split("\t")
             if len(parts) == 3:
-                return {"anonymous": int(parts[0]), "remote_root": int(parts[1]),
-                        "test_db": int(parts[2])}
+                return {"anonymous": int(parts[0]), "remote_root": int(parts[1]), "test_db": int(parts[2])}
         return {}

@@ -24,10 +24,12 @@ class PlatformReference(FactBase):
         return {"schema": None, "admins": {}, "gateways": {}, "labels": {}}
 
     def command(self, database: str) -> str:
-        sql = ("SELECT 'schema', v, '' FROM meta WHERE k = 'schema'; "
-               "SELECT 'admin', name, password_hash FROM admins; "
-               "SELECT 'gateway', name, IFNULL(token_sha256, '') FROM gateways; "
-               "SELECT 'label', label, CONCAT(severity, '|', description) FROM event_labels")
+        sql = (
+            "SELECT 'schema', v, '' FROM meta WHERE k = 'schema'; "
+            "SELECT 'admin', name, password_hash FROM admins; "
+            "SELECT 'gateway', name, IFNULL(token_sha256, '') FROM gateways; "
+            "SELECT 'label', label, CONCAT(severity, '|', description) FROM event_labels"
+        )
         return f"{GUARD}{MYSQL} -D {shlex.quote(database)} -e {shlex.quote(sql)} 2>/dev/null || true"
 
     def process(self, output: list[str]) -> dict:

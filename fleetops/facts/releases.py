@@ -16,8 +16,10 @@ class SideBySide(FactBase):
     def command(self, path: str, kind: str = "d") -> str:
         if kind not in ("d", "f"):
             raise ValueError(f"kind must be 'd' or 'f', not {kind!r}")
-        return (f"test -d {shlex.quote(path)} && find {shlex.quote(path)} -mindepth 1 -maxdepth 1 -type {kind} "
-                "-printf '%T@ %f\\n' || true")
+        return (
+            f"test -d {shlex.quote(path)} && find {shlex.quote(path)} -mindepth 1 -maxdepth 1 -type {kind} "
+            "-printf '%T@ %f\\n' || true"
+        )
 
     def process(self, output: list[str]) -> list[dict]:
         entries = []

@@ -22,8 +22,8 @@ class ShadowState(FactBase):
         quoted = shlex.quote(user)
         return (
             f"line=$(getent shadow {quoted}) || exit 0; "
-            "printf '%s\\n' \"$line\" | awk -F: '{h=$2; l=(h ~ /^!/) ? 1 : 0; sub(/^!+/, \"\", h); "
-            "p=(h != \"\" && h != \"*\") ? 1 : 0; print \"state\", l, p, ($8 == \"\" ? \"-\" : $8)}'; "
+            'printf \'%s\\n\' "$line" | awk -F: \'{h=$2; l=(h ~ /^!/) ? 1 : 0; sub(/^!+/, "", h); '
+            'p=(h != "" && h != "*") ? 1 : 0; print "state", l, p, ($8 == "" ? "-" : $8)}\'; '
             "printf '%s' \"$line\" | cut -d: -f2 | sed 's/^!*//' | sha256sum | cut -c1-64"
         )
 

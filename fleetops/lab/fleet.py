@@ -120,10 +120,10 @@ class Lab:
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         if not self.key_file.exists():
-            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"fleetops-{self.name}",
-                 "-f", str(self.key_file)])
-        state = state or {"name": self.name, "ip_forward_before": network.read_ip_forward(),
-                          "hosts": {}}
+            run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"fleetops-{self.name}", "-f", str(self.key_file)]
+            )
+        state = state or {"name": self.name, "ip_forward_before": network.read_ip_forward(), "hosts": {}}
         state["spec"] = json.loads(spec.model_dump_json())
         state["image"] = str(image)
         self._save_state(state)
@@ -151,14 +151,14 @@ class Lab:
 
         progress(f"starting {len(to_start)} host(s)")
         if to_start:
-            ensure_inotify_instances(len(spec.hosts) + sum(
-                len(Lab(other).load_state().get("hosts", {})) for other in running_labs()
-                if other != self.name))
+            ensure_inotify_instances(
+                len(spec.hosts)
+                + sum(len(Lab(other).load_state().get("hosts", {})) for other in running_labs() if other != self.name)
+            )
         for index, host in to_start:
             address = str(spec.address_of(index))
             pid = self._start_host(spec, host, address, image)
-            state["hosts"][host.name] = {"address": address, "groups": host.groups,
-                                         "launcher_pid": pid}
+            state["hosts"][host.name] = {"address": address, "groups": host.groups, "launcher_pid": pid}
         self._save_state(state)
         self._write_inventory(spec, state)
 
@@ -177,21 +177,48 @@ class Lab:
         for path in (upper, work, merged):
             path.mkdir(parents=True, exist_ok=True)
         if not os.path.ismount(merged):
-            run(["mount", "-t", "overlay", "overlay", "-o",
-                 f"lowerdir={image},upperdir={upper},workdir={work}", str(merged)])
+            run(
+                [
+                    "mount",
+                    "-t",
+                    "overlay",
+                    "overlay",
+                    "-o",
+                    f"lowerdir={image},upperdir={upper},workdir={work}",
+                    str(merged),
+                ]
+            )
         if fresh:
             self._personalise(merged, spec, host, address)
         machine = f"{self.name}-{host.name}"
         argv = [
-            sys.executable, "-m", "fleetops.lab.launcher", self.name, host.name, "--",
-            "systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--console=passive",
-            "--resolv-conf=copy-host", "--timezone=off", "--quiet",
-            f"--directory={merged}", f"--machine={machine}", f"--network-bridge={spec.bridge}",
+            sys.executable,
+            "-m",
+            "fleetops.lab.launcher",
+            self.name,
+            host.name,
+            "--",
+            "systemd-nspawn",
+            "--boot",
+            "--register=no",
+            "--keep-unit",
+            "--console=passive",
+            "--resolv-conf=copy-host",
+            "--timezone=off",
+            "--quiet",
+            f"--directory={merged}",
+            f"--machine={machine}",
+            f"--network-bridge={spec.bridge}",
         ]
         with open(hdir / "console.log", "ab") as console:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    close_fds=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
         return proc.pid
 
     def _personalise(self, root: Path, spec: LabSpec, host: LabHost, address: str) -> None:
@@ -202,12 +229,10 @@ class Lab:
         netdir = root / "etc/systemd/network"
         netdir.mkdir(parents=True, exist_ok=True)
         (netdir / "10-host0.network").write_text(
-            "[Match]\nName=host0\n\n[Network]\n"
-            f"Address={address}/{spec.subnet.prefixlen}\nGateway={spec.gateway}\n"
+            f"[Match]\nName=host0\n\n[Network]\nAddress={address}/{spec.subnet.prefixlen}\nGateway={spec.gateway}\n"
         )
         hostkey = root / "etc/ssh/ssh_host_ed25519_key"
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{host.name}",
-             "-f", str(hostkey)])
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{host.name}", "-f", str(hostkey)])
         sshdir = root / "root/.ssh"
         sshdir.mkdir(mode=0o700, parents=True, exist_ok=True)
         authorized = sshdir / "authorized_keys"
@@ -235,15 +260,20 @@ class Lab:
             return list(pool.map(lambda n: self._probe(n, state["hosts"][n], wait), names))
 
     def _probe(self, name: str, record: dict, wait: bool) -> HostStatus:
-        status = HostStatus(name, record["address"], record["groups"],
-                            running=_launcher_alive(record.get("launcher_pid"), self.name, name))
+        status = HostStatus(
+            name,
+            record["address"],
+            record["groups"],
+            running=_launcher_alive(record.get("launcher_pid"), self.name, name),
+        )
         if not status.running:
             return status
         deadline = time.monotonic() + (BOOT_TIMEOUT if wait else 2.0)
         while True:
             try:
-                client = sshutil.connect(record["address"], user="root", key_file=self.key_file,
-                                         known_hosts=self.known_hosts, timeout=2.0)
+                client = sshutil.connect(
+                    record["address"], user="root", key_file=self.key_file, known_hosts=self.known_hosts, timeout=2.0
+                )
                 break
             except Exception as error:  # noqa: BLE001 - any failure means "not yet"
                 if time.monotonic() > deadline:
@@ -256,8 +286,7 @@ class Lab:
             _code, out, _err = sshutil.exec_command(client, cmd, timeout=BOOT_TIMEOUT)
             status.system_state = out.strip() or "unknown"
             if status.system_state == "degraded":
-                _c, failed, _e = sshutil.exec_command(
-                    client, "systemctl --failed --plain --no-legend | cut -d' ' -f1")
+                _c, failed, _e = sshutil.exec_command(client, "systemctl --failed --plain --no-legend | cut -d' ' -f1")
                 status.error = "failed units: " + ", ".join(failed.split())
         finally:
             client.close()
@@ -285,8 +314,7 @@ class Lab:
         if state:
             spec = LabSpec.model_validate(state["spec"])
             others = [p for p in labs_dir().glob("*/state.json") if p.parent.name != self.name]
-            network.down(spec.bridge, spec.subnet, self.name,
-                         None if others else state.get("ip_forward_before"))
+            network.down(spec.bridge, spec.subnet, self.name, None if others else state.get("ip_forward_before"))
         self._remove_own_directory()
         return removed
 
@@ -334,15 +362,16 @@ def _require_root() -> None:
 
 def _lab_subnets() -> dict[str, ipaddress.IPv4Network]:
     """The subnet of every lab with a state file on this machine."""
-    return {path.parent.name: ipaddress.IPv4Network(json.loads(path.read_text())["spec"]["subnet"])
-            for path in labs_dir().glob("*/state.json")}
+    return {
+        path.parent.name: ipaddress.IPv4Network(json.loads(path.read_text())["spec"]["subnet"])
+        for path in labs_dir().glob("*/state.json")
+    }
 
 
 def _check_subnet_free(name: str, spec: LabSpec) -> None:
     for other, subnet in _lab_subnets().items():
         if other != name and spec.subnet.overlaps(subnet):
-            raise InputError(f"subnet {spec.subnet} overlaps lab {other!r}; "
-                             "choose another subnet in the spec")
+            raise InputError(f"subnet {spec.subnet} overlaps lab {other!r}; choose another subnet in the spec")
 
 
 def free_subnet(name: str) -> str:

@@ -64,8 +64,18 @@ class ImageRecipe:
     mirror: str = "http://deb.debian.org/debian"
     variant: str = "minbase"
     packages: tuple[str, ...] = (
-        "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
-        "sudo", "procps", "ca-certificates", "netbase", "iputils-ping", "less",
+        "systemd",
+        "systemd-sysv",
+        "dbus",
+        "openssh-server",
+        "python3",
+        "iproute2",
+        "sudo",
+        "procps",
+        "ca-certificates",
+        "netbase",
+        "iputils-ping",
+        "less",
     )
     masked_units: tuple[str, ...] = MASKED_UNITS
     revision: int = 1  # bump when the configuration steps below change
@@ -101,10 +111,17 @@ def _build(recipe: ImageRecipe, target: Path) -> None:
     if partial.exists():
         shutil.rmtree(partial)
     log.info("building golden image %s with debootstrap (about a minute, once)", recipe.key())
-    run([
-        "debootstrap", f"--variant={recipe.variant}", "--include=" + ",".join(recipe.packages),
-        recipe.suite, str(partial), recipe.mirror,
-    ], timeout=1800)
+    run(
+        [
+            "debootstrap",
+            f"--variant={recipe.variant}",
+            "--include=" + ",".join(recipe.packages),
+            recipe.suite,
+            str(partial),
+            recipe.mirror,
+        ],
+        timeout=1800,
+    )
     _configure(recipe, partial)
     (partial / ".fleetops-image.json").write_text(json.dumps(asdict(recipe), indent=2))
     partial.rename(target)

@@ -32,8 +32,7 @@ def connection_data(address: str, key_file: Path, known_hosts: Path) -> dict:
     }
 
 
-def write_inventory(path: Path, spec: LabSpec, hosts: dict[str, dict], key_file: Path,
-                    known_hosts: Path) -> None:
+def write_inventory(path: Path, spec: LabSpec, hosts: dict[str, dict], key_file: Path, known_hosts: Path) -> None:
     """Write one list per group; hosts without groups go to the group named after the lab."""
     groups: dict[str, list[str]] = {}
     for host in spec.hosts:
@@ -42,9 +41,15 @@ def write_inventory(path: Path, spec: LabSpec, hosts: dict[str, dict], key_file:
         for group in host.groups or [spec.name]:
             groups.setdefault(group, []).append(host.name)
     body = [HEADER.format(name=spec.name, path=path)]
-    body.append("_HOSTS = " + pformat(
-        {name: connection_data(hosts[name]["address"], key_file, known_hosts) for name in hosts},
-        width=100, sort_dicts=True) + "\n\n")
+    body.append(
+        "_HOSTS = "
+        + pformat(
+            {name: connection_data(hosts[name]["address"], key_file, known_hosts) for name in hosts},
+            width=100,
+            sort_dicts=True,
+        )
+        + "\n\n"
+    )
     for group, members in sorted(groups.items()):
         body.append(f"{group} = [(name, _HOSTS[name]) for name in {members!r}]\n")
     tmp = path.with_suffix(".tmp")

@@ -43,8 +43,7 @@ def supervise(lab: str, host: str, argv: list[str]) -> int:
         now = time.monotonic()
         restarts = [t for t in restarts if now - t < 60] + [now]
         if len(restarts) > MAX_FAST_RESTARTS:
-            print(f"launcher: {host} rebooted {len(restarts)} times in a minute; giving up",
-                  file=sys.stderr)
+            print(f"launcher: {host} rebooted {len(restarts)} times in a minute; giving up", file=sys.stderr)
             return code
 
 

@@ -31,8 +31,9 @@ def ensure_inotify_instances(total_hosts: int, path: Path = INOTIFY_INSTANCES) -
     try:
         path.write_text(f"{wanted}\n")
     except OSError as error:
-        log.warning("cannot raise %s to %d (%s); hosts beyond about %d may fail to boot",
-                    path, wanted, error, current // 8)
+        log.warning(
+            "cannot raise %s to %d (%s); hosts beyond about %d may fail to boot", path, wanted, error, current // 8
+        )
         return current
     log.info("raised %s from %d to %d for %d hosts", path, current, wanted, total_hosts)
     return wanted

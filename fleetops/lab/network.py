@@ -19,8 +19,20 @@ def _rules(bridge: str, subnet: ipaddress.IPv4Network, lab: str) -> list[list[st
     return [
         ["-t", "nat", "POSTROUTING", "-s", str(subnet), "!", "-o", bridge, "-j", "MASQUERADE", *tag],
         ["-t", "filter", "FORWARD", "-i", bridge, "-j", "ACCEPT", *tag],
-        ["-t", "filter", "FORWARD", "-o", bridge, "-m", "conntrack", "--ctstate",
-         "RELATED,ESTABLISHED", "-j", "ACCEPT", *tag],
+        [
+            "-t",
+            "filter",
+            "FORWARD",
+            "-o",
+            bridge,
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "RELATED,ESTABLISHED",
+            "-j",
+            "ACCEPT",
+            *tag,
+        ],
     ]
 
 
@@ -48,8 +60,9 @@ def check_not_local(subnet: ipaddress.IPv4Network, bridge: str) -> None:
 
     for name, network in local_networks(skip=bridge).items():
         if network.prefixlen > 0 and subnet.overlaps(network):
-            raise InputError(f"subnet {subnet} overlaps {network} on {name}, a network this machine "
-                             "is on; choose another subnet")
+            raise InputError(
+                f"subnet {subnet} overlaps {network} on {name}, a network this machine is on; choose another subnet"
+            )
 
 
 def bridge_exists(bridge: str) -> bool:

@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fleetops.errors import InputError
 from fleetops.validation import describe_validation_error
@@ -37,8 +45,9 @@ def _not_a_keyword(name: str) -> str:
 GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$"), AfterValidator(_not_a_keyword)]
 
 # Ranges a lab bridge must never take: they belong to the machine itself or to nobody.
-FORBIDDEN_NETWORKS = tuple(ipaddress.IPv4Network(net) for net in (
-    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4"))
+FORBIDDEN_NETWORKS = tuple(
+    ipaddress.IPv4Network(net) for net in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
+)
 
 
 def validate_lab_name(name: str) -> str:
@@ -46,6 +55,7 @@ def validate_lab_name(name: str) -> str:
     if not isinstance(name, str) or not LAB_NAME.fullmatch(name):
         raise InputError(f"lab name {name!r}: use 1-10 lowercase letters and digits, starting with a letter")
     return name
+
 
 DEFAULT_SPEC_PATH = Path("inventory/lab.yml")
 
@@ -78,6 +88,7 @@ class LabSpec(BaseModel):
             if str(network) != value.strip() and "/" in value:
                 raise ValueError(f"{value} has host bits set; did you mean {network}?")
         return value
+
     hosts: list[LabHost] = Field(min_length=1, max_length=60)
     group_data: Path | None = None
 
@@ -88,8 +99,9 @@ class LabSpec(BaseModel):
         if dupes:
             raise ValueError(f"duplicate host names: {', '.join(dupes)}")
         if not self.subnet.is_private or any(self.subnet.overlaps(net) for net in FORBIDDEN_NETWORKS):
-            raise ValueError(f"subnet {self.subnet} is not a private range a lab may use "
-                             "(use 10.x, 172.16-31.x or 192.168.x)")
+            raise ValueError(
+                f"subnet {self.subnet} is not a private range a lab may use (use 10.x, 172.16-31.x or 192.168.x)"
+            )
         if self.subnet.num_addresses - 12 < len(self.hosts):
             raise ValueError(f"subnet {self.subnet} is too small for {len(self.hosts)} hosts")
         clash = {host.name for host in self.hosts} & {g for h in self.hosts for g in h.groups}

@@ -12,8 +12,9 @@ from fleetops.errors import EnvironmentProblem
 log = logging.getLogger("fleetops.lab")
 
 
-def run(argv: Sequence[str], *, check: bool = True, capture: bool = True,
-        timeout: float | None = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], *, check: bool = True, capture: bool = True, timeout: float | None = 600
+) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` (never through a shell) and raise with its stderr on failure."""
     log.debug("run: %s", " ".join(argv))
     proc = subprocess.run(list(argv), text=True, capture_output=capture, timeout=timeout)
@@ -29,6 +30,7 @@ def require_tools(*names: str) -> None:
     missing = [name for name in names if shutil.which(name) is None]
     if missing:
         raise EnvironmentProblem(
-            "missing host tools: " + ", ".join(missing)
+            "missing host tools: "
+            + ", ".join(missing)
             + " (install: apt-get install systemd-container debootstrap iptables iproute2)"
         )

@@ -76,16 +76,18 @@ def managed_file(
                     text = line.rstrip("\n")
                     logger.info("  %s", text if text.startswith("@@") else f"{text[:1]} {text[1:]}")
         yield from private_upload(content, tmp)
-        steps = [f"chown {shlex.quote(f'{user}:{group}')} {q_tmp}",
-                 f"chmod {shlex.quote(mode)} {q_tmp}"]
+        steps = [f"chown {shlex.quote(f'{user}:{group}')} {q_tmp}", f"chmod {shlex.quote(mode)} {q_tmp}"]
         if validate:
             steps.append(f"{{ {validate.replace('{}', q_tmp)} ; }} || {{ rm -f {q_tmp}; exit 1; }}")
         if backup:
             steps.append(f"if [ -e {q_path} ]; then cp -a {q_path} {q_bak}; fi")
         steps.append(f"mv -f {q_tmp} {q_path}")
         if validate_installed:
-            restore = (f"if [ -e {q_bak} ]; then cp -a {q_bak} {q_path}; else rm -f {q_path}; fi"
-                       if backup else f"rm -f {q_path}")
+            restore = (
+                f"if [ -e {q_bak} ]; then cp -a {q_bak} {q_path}; else rm -f {q_path}; fi"
+                if backup
+                else f"rm -f {q_path}"
+            )
             steps.append(f"{{ {validate_installed} ; }} || {{ {restore}; exit 1; }}")
         yield StringCommand(" && ".join(steps))
         return

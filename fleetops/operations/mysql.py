@@ -21,8 +21,10 @@ PRIVATE_DIR = "/root/.fleetops"
 # The first line of every batch: whatever the server's global sql_mode, string literals below
 # are read with backslash escapes (which sql_string relies on). It holds no backslash itself,
 # so it parses the same in both modes.
-RESET_SQL_MODE = ("SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, "
-                  "'NO_BACKSLASH_ESCAPES', ''), ',,', ','))")
+RESET_SQL_MODE = (
+    "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@SESSION.sql_mode, "
+    "'NO_BACKSLASH_ESCAPES', ''), ',,', ','))"
+)
 
 
 def batch_body(statements: list[str]) -> str:

@@ -65,7 +65,8 @@ def verified_directory(path: str, sources: list[str], mode: str = "644"):
     yield StringCommand(
         f"cd {q_partial} && printf %s {shlex.quote(sums)} | sha256sum --quiet -c - && "
         f"chmod {shlex.quote(mode)} {' '.join(shlex.quote(name) for name in sorted(expected))} && cd / && "
-        f"rm -rf {q_path} && mv -T {q_partial} {q_path} || {{ rm -rf {q_partial}; exit 1; }}")
+        f"rm -rf {q_path} && mv -T {q_partial} {q_path} || {{ rm -rf {q_partial}; exit 1; }}"
+    )
 
 
 @operation()
@@ -81,8 +82,9 @@ def atomic_link(path: str, target: str):
         host.noop(f"{path} -> {target}")
         return
     tmp = posixpath.join(posixpath.dirname(path), "." + posixpath.basename(path) + ".tmp")
-    yield StringCommand(f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && "
-                        f"mv -T {shlex.quote(tmp)} {shlex.quote(path)}")
+    yield StringCommand(
+        f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && mv -T {shlex.quote(tmp)} {shlex.quote(path)}"
+    )
 
 
 @operation()
@@ -101,15 +103,19 @@ def switch_to_previous(path: str, parent: str):
 
     link = host.get_fact(Link, path=path)
     current = (link or {}).get("link_target")
-    others = [entry["name"] for entry in host.get_fact(SideBySide, path=parent)
-              if not entry["name"].endswith(".partial") and posixpath.join(parent, entry["name"]) != current]
+    others = [
+        entry["name"]
+        for entry in host.get_fact(SideBySide, path=parent)
+        if not entry["name"].endswith(".partial") and posixpath.join(parent, entry["name"]) != current
+    ]
     if not others:
         raise OperationValueError(f"{path}: no previous entry in {parent} to switch back to")
     target = posixpath.join(parent, others[0])
     tmp = posixpath.join(posixpath.dirname(path), "." + posixpath.basename(path) + ".tmp")
     touch = f" && touch -c {shlex.quote(current)}" if current else ""
-    yield StringCommand(f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && "
-                        f"mv -T {shlex.quote(tmp)} {shlex.quote(path)}{touch}")
+    yield StringCommand(
+        f"ln -sfn {shlex.quote(target)} {shlex.quote(tmp)} && mv -T {shlex.quote(tmp)} {shlex.quote(path)}{touch}"
+    )
 
 
 @operation()
@@ -127,8 +133,11 @@ def prune(path: str, keep: int, protect: list[str] | None = None, files: bool = 
     from fleetops.facts.releases import SideBySide
 
     protected = set(protect or [])
-    entries = [entry for entry in host.get_fact(SideBySide, path=path, kind="f" if files else "d")
-               if not entry["name"].endswith(".partial")]
+    entries = [
+        entry
+        for entry in host.get_fact(SideBySide, path=path, kind="f" if files else "d")
+        if not entry["name"].endswith(".partial")
+    ]
     doomed = [entry["name"] for entry in entries[keep:] if entry["name"] not in protected]
     if not doomed:
         host.noop(f"{path}: {len(entries)} kept")

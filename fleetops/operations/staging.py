@@ -36,9 +36,11 @@ def private_upload(content: str, dest: str, prepare: str | None = None) -> Itera
     stage = stage_dir()
     q_stage, q_dest = shlex.quote(stage), shlex.quote(dest)
     steps = [prepare] if prepare else []
-    steps += [f"install -m 600 /dev/null {q_dest}",
-              f"(umask 077 && mkdir -m 700 {q_stage})",
-              f'if [ -n "${{SUDO_USER:-}}" ]; then chown "$SUDO_USER" {q_stage}; fi']
+    steps += [
+        f"install -m 600 /dev/null {q_dest}",
+        f"(umask 077 && mkdir -m 700 {q_stage})",
+        f'if [ -n "${{SUDO_USER:-}}" ]; then chown "$SUDO_USER" {q_stage}; fi',
+    ]
     yield StringCommand(" && ".join(steps))
     yield FileUploadCommand(StringIO(content), dest, remote_temp_filename=f"{stage}/upload")
     yield StringCommand(f"rm -rf {q_stage}")

@@ -12,8 +12,7 @@ from pyinfra.facts.files import File
 
 
 @operation()
-def self_signed_certificate(cert: str, key: str, common_name: str, names: list[str] | None = None,
-                            days: int = 825):
+def self_signed_certificate(cert: str, key: str, common_name: str, names: list[str] | None = None, days: int = 825):
     """
     Generate a self-signed certificate and key with openssl on the host, once.
 

@@ -42,8 +42,9 @@ def password_hash(user: str, hash: Secret):
         return
     secret_file = f"{PRIVATE_DIR}/chpasswd-{user}"
     q_file = shlex.quote(secret_file)
-    yield from private_upload(f"{user}:{hash.reveal()}\n", secret_file,
-                              prepare=f"install -d -m 700 {shlex.quote(PRIVATE_DIR)}")
+    yield from private_upload(
+        f"{user}:{hash.reveal()}\n", secret_file, prepare=f"install -d -m 700 {shlex.quote(PRIVATE_DIR)}"
+    )
     yield StringCommand(f"chpasswd -e < {q_file}; rc=$?; rm -f {q_file}; exit $rc")
 
 

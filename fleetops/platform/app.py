@@ -157,8 +157,13 @@ def create_app(config: Config):
     def connect(autocommit: bool = True):
         # a connection per request: the server is on the same host (unix socket) and this keeps
         # the app free of pool state across database restarts
-        db = pymysql.connect(read_default_file=config.option_file, database=config.database,
-                             autocommit=autocommit, connect_timeout=5, charset="utf8mb4")
+        db = pymysql.connect(
+            read_default_file=config.option_file,
+            database=config.database,
+            autocommit=autocommit,
+            connect_timeout=5,
+            charset="utf8mb4",
+        )
         with db.cursor() as cursor:
             cursor.execute("SET time_zone = '+00:00'")
         return db
@@ -208,8 +213,9 @@ def create_app(config: Config):
             return JSONResponse({"ready": False, "reason": f"database: {problem.args[-1]}"[:300]}, status_code=503)
         version = rows[0][0] if rows else None
         if version != SCHEMA_VERSION:
-            return JSONResponse({"ready": False, "reason": f"schema version {version}, want {SCHEMA_VERSION}"},
-                                status_code=503)
+            return JSONResponse(
+                {"ready": False, "reason": f"schema version {version}, want {SCHEMA_VERSION}"}, status_code=503
+            )
         return JSONResponse({"ready": True, "schema": version})
 
     async def heartbeat(request: Request) -> JSONResponse:
@@ -227,12 +233,21 @@ def create_app(config: Config):
                 cursor.execute(
                     "UPDATE gateways SET last_heartbeat = UTC_TIMESTAMP(6), model = %s, model_version = %s, "
                     "ready = %s, reason = %s WHERE name = %s",
-                    (beat.model, beat.version, beat.ready, beat.reason, beat.gateway))
+                    (beat.model, beat.version, beat.ready, beat.reason, beat.gateway),
+                )
                 cursor.execute(
                     "INSERT INTO heartbeats (gateway, received_at, sent_at, model, model_version, ready, "
                     "uptime_s, inferences) VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s)",
-                    (beat.gateway, _when(beat.time), beat.model, beat.version, beat.ready, beat.uptime_s,
-                     beat.inferences))
+                    (
+                        beat.gateway,
+                        _when(beat.time),
+                        beat.model,
+                        beat.version,
+                        beat.ready,
+                        beat.uptime_s,
+                        beat.inferences,
+                    ),
+                )
                 db.commit()
 
         try:
@@ -257,8 +272,11 @@ def create_app(config: Config):
                 cursor.executemany(
                     "INSERT INTO events (gateway, occurred_at, received_at, label, confidence, frames, model, "
                     "model_version) VALUES (%s, %s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s)",
-                    [(e.gateway, _when(e.time), e.label, e.confidence, e.frames, e.model, e.model_version)
-                     for e in batch.events])
+                    [
+                        (e.gateway, _when(e.time), e.label, e.confidence, e.frames, e.model, e.model_version)
+                        for e in batch.events
+                    ],
+                )
                 db.commit()
 
         if batch.events:
@@ -269,12 +287,23 @@ def create_app(config: Config):
         return JSONResponse({"stored": len(batch.events)})
 
     def gateway_rows(name: str | None = None) -> list[dict]:
-        sql = ("SELECT name, site, TIMESTAMPDIFF(MICROSECOND, last_heartbeat, UTC_TIMESTAMP(6)) / 1e6, "
-               "model, model_version, ready, reason FROM gateways")
+        sql = (
+            "SELECT name, site, TIMESTAMPDIFF(MICROSECOND, last_heartbeat, UTC_TIMESTAMP(6)) / 1e6, "
+            "model, model_version, ready, reason FROM gateways"
+        )
         rows = query(sql + (" WHERE name = %s" if name else "") + " ORDER BY name", (name,) if name else ())
-        return [{"name": r[0], "site": r[1], "heartbeat_age_s": None if r[2] is None else float(r[2]),
-                 "model": r[3], "model_version": r[4], "ready": None if r[5] is None else bool(r[5]),
-                 "reason": r[6]} for r in rows]
+        return [
+            {
+                "name": r[0],
+                "site": r[1],
+                "heartbeat_age_s": None if r[2] is None else float(r[2]),
+                "model": r[3],
+                "model_version": r[4],
+                "ready": None if r[5] is None else bool(r[5]),
+                "reason": r[6],
+            }
+            for r in rows
+        ]
 
     def admin(request: Request) -> str | None | JSONResponse:
         """The admin's name, None for no or wrong credentials, or a 429/503 to send as it is."""
@@ -342,20 +371,42 @@ def create_app(config: Config):
         except ValueError:
             return error(400, "limit must be a number")
         gateway_name = request.query_params.get("gateway")
-        rows = query("SELECT e.gateway, e.occurred_at, e.label, e.confidence, e.frames, e.model, "
-                     "e.model_version, l.severity FROM events e LEFT JOIN event_labels l ON l.label = e.label"
-                     + (" WHERE e.gateway = %s" if gateway_name else "") + " ORDER BY e.id DESC LIMIT %s",
-                     ((gateway_name, limit) if gateway_name else (limit,)))
-        return JSONResponse({"events": [
-            {"gateway": r[0], "time": r[1].isoformat() + "Z", "label": r[2], "confidence": r[3],
-             "frames": r[4], "model": r[5], "model_version": r[6], "severity": r[7]} for r in rows]})
+        rows = query(
+            "SELECT e.gateway, e.occurred_at, e.label, e.confidence, e.frames, e.model, "
+            "e.model_version, l.severity FROM events e LEFT JOIN event_labels l ON l.label = e.label"
+            + (" WHERE e.gateway = %s" if gateway_name else "")
+            + " ORDER BY e.id DESC LIMIT %s",
+            ((gateway_name, limit) if gateway_name else (limit,)),
+        )
+        return JSONResponse(
+            {
+                "events": [
+                    {
+                        "gateway": r[0],
+                        "time": r[1].isoformat() + "Z",
+                        "label": r[2],
+                        "confidence": r[3],
+                        "frames": r[4],
+                        "model": r[5],
+                        "model_version": r[6],
+                        "severity": r[7],
+                    }
+                    for r in rows
+                ]
+            }
+        )
 
-    return Starlette(routes=[
-        Route("/health", health), Route("/ready", ready),
-        Route("/api/heartbeat", heartbeat, methods=["POST"]), Route("/api/events", events, methods=["POST"]),
-        Route("/api/events", recent_events, methods=["GET"]),
-        Route("/api/gateways", gateways), Route("/api/gateways/{name}", gateway),
-    ])
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/api/heartbeat", heartbeat, methods=["POST"]),
+            Route("/api/events", events, methods=["POST"]),
+            Route("/api/events", recent_events, methods=["GET"]),
+            Route("/api/gateways", gateways),
+            Route("/api/gateways/{name}", gateway),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,8 +77,12 @@ MIGRATIONS = (
 # What the app's database account may do, table by table: it writes what gateways report and
 # reads reference data, and can never write admins, event labels, tokens' owners or the schema.
 APP_PRIVILEGES = {
-    "meta": ["SELECT"], "gateways": ["SELECT", "UPDATE"], "heartbeats": ["INSERT", "SELECT"],
-    "events": ["INSERT", "SELECT"], "event_labels": ["SELECT"], "admins": ["SELECT"],
+    "meta": ["SELECT"],
+    "gateways": ["SELECT", "UPDATE"],
+    "heartbeats": ["INSERT", "SELECT"],
+    "events": ["INSERT", "SELECT"],
+    "event_labels": ["SELECT"],
+    "admins": ["SELECT"],
 }
 
 PBKDF2_ROUNDS = 200_000  # pinned here: a stored hash with any other count is refused

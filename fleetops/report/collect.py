@@ -34,8 +34,7 @@ def parse_window(text: str) -> float:
 
 
 def sample_host(target: SshTarget, window: float) -> dict:
-    requests = [{"id": "0", "op": "sample", "args": {"window": window}},
-                {"id": "1", "op": "inference_log", "args": {}}]
+    requests = [{"id": "0", "op": "sample", "args": {"window": window}}, {"id": "1", "op": "inference_log", "args": {}}]
     trip = round_trip(target, requests, timeout=window + 30)
     if trip.error or trip.probe_error:
         return {"host": target.name, "reachable": False, "error": trip.error or trip.probe_error}
@@ -44,8 +43,13 @@ def sample_host(target: SshTarget, window: float) -> dict:
         part.pop("_seconds", None)
     if "error" in sample:
         return {"host": target.name, "reachable": True, "error": sample["error"]}
-    return {"host": target.name, "reachable": True, "error": None, **sample,
-            "inference": inference if inference.get("present") and inference.get("count") else None}
+    return {
+        "host": target.name,
+        "reachable": True,
+        "error": None,
+        **sample,
+        "inference": inference if inference.get("present") and inference.get("count") else None,
+    }
 
 
 def build(targets: list[SshTarget], window: float, parallel: int | None = None) -> dict:
@@ -64,11 +68,16 @@ def build(targets: list[SshTarget], window: float, parallel: int | None = None) 
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
         "window_s": window,
         "hosts": hosts,
-        "fleet": {"hosts": len(hosts), "reachable": len(ok),
-                  "cpu_pct_mean": mean("cpu_pct"), "cpu_pct_max": max((h["cpu_pct"] for h in ok), default=None),
-                  "mem_pct_mean": mean("mem_pct"), "mem_pct_max": max((h["mem_pct"] for h in ok), default=None),
-                  "inferences": sum(h["inference"]["count"] for h in gateways),
-                  "latency_p95_max": max((h["inference"]["p95"] for h in gateways), default=None)},
+        "fleet": {
+            "hosts": len(hosts),
+            "reachable": len(ok),
+            "cpu_pct_mean": mean("cpu_pct"),
+            "cpu_pct_max": max((h["cpu_pct"] for h in ok), default=None),
+            "mem_pct_mean": mean("mem_pct"),
+            "mem_pct_max": max((h["mem_pct"] for h in ok), default=None),
+            "inferences": sum(h["inference"]["count"] for h in gateways),
+            "latency_p95_max": max((h["inference"]["p95"] for h in gateways), default=None),
+        },
         "regressions": [],
     }
 
@@ -83,10 +92,12 @@ def compare(report: dict, baseline: dict) -> list[dict]:
             continue
         for key, limit in THRESHOLDS.items():
             if host.get(key) is not None and old.get(key) is not None and host[key] - old[key] > limit:
-                found.append({"host": host["host"], "metric": key, "baseline": round(old[key], 2),
-                              "now": round(host[key], 2)})
+                found.append(
+                    {"host": host["host"], "metric": key, "baseline": round(old[key], 2), "now": round(host[key], 2)}
+                )
         new_inf, old_inf = host.get("inference"), old.get("inference")
         if new_inf and old_inf and old_inf.get("p95") and new_inf["p95"] > old_inf["p95"] * (1 + LATENCY_GROWTH):
-            found.append({"host": host["host"], "metric": "latency_p95_ms", "baseline": old_inf["p95"],
-                          "now": new_inf["p95"]})
+            found.append(
+                {"host": host["host"], "metric": "latency_p95_ms", "baseline": old_inf["p95"], "now": new_inf["p95"]}
+            )
     return found

@@ -38,8 +38,16 @@ log = logging.getLogger("fleetops.deploy")
 
 COMMAND_TIMEOUT = 900  # seconds; pyinfra's per-command timeout for every operation
 OUTPUT_LIMIT = 4000  # characters of each operation's stdout and stderr kept in the run record
-CONNECTION_ERRORS = ("EOFError", "SSHException", "NoValidConnectionsError", "timeout",
-                     "TimeoutError", "OSError", "ConnectionResetError", "socket.timeout")
+CONNECTION_ERRORS = (
+    "EOFError",
+    "SSHException",
+    "NoValidConnectionsError",
+    "timeout",
+    "TimeoutError",
+    "OSError",
+    "ConnectionResetError",
+    "socket.timeout",
+)
 
 
 @dataclass
@@ -60,8 +68,9 @@ class Progress:
     def advance(self, host: str, ok: bool) -> None: ...
 
 
-def run_deploy(options: DeployOptions, progress: Progress | None = None,
-               confirm: Callable[[dict], bool] | None = None) -> RunRecord:
+def run_deploy(
+    options: DeployOptions, progress: Progress | None = None, confirm: Callable[[dict], bool] | None = None
+) -> RunRecord:
     """Plan and (unless dry) apply ``options.deploy_file``; never raises for host failures.
 
     ``confirm``, when given, is shown the planned record (a dry-run record) and decides whether
@@ -72,8 +81,13 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
     if not deploy_file.is_file():
         raise InputError(f"deploy file not found: {options.deploy_file}")
 
-    record = RunRecord(deploy=str(options.deploy_file), inventory=str(options.inventory),
-                       dry_run=options.dry, limit=list(options.limit), exclude=list(options.exclude))
+    record = RunRecord(
+        deploy=str(options.deploy_file),
+        inventory=str(options.inventory),
+        dry_run=options.dry,
+        limit=list(options.limit),
+        exclude=list(options.exclude),
+    )
     started = time.monotonic()
 
     state = State(check_for_changes=True)
@@ -93,8 +107,18 @@ def run_deploy(options: DeployOptions, progress: Progress | None = None,
         return _run(state, config, inventory, hosts, deploy_file, record, options, progress, confirm, started)
 
 
-def _run(state: State, config: Config, inventory, hosts: list, deploy_file: Path, record: RunRecord,
-         options: DeployOptions, progress: Progress, confirm, started: float) -> RunRecord:
+def _run(
+    state: State,
+    config: Config,
+    inventory,
+    hosts: list,
+    deploy_file: Path,
+    record: RunRecord,
+    options: DeployOptions,
+    progress: Progress,
+    confirm,
+    started: float,
+) -> RunRecord:
     """Connect, plan, confirm, apply and collect (inside the run's command-timeout default)."""
     callback = RecordingCallback(on_op_done=progress.advance)
     state.add_callback_handler(callback)
@@ -126,8 +150,9 @@ def _run(state: State, config: Config, inventory, hosts: list, deploy_file: Path
     active = [host for host in hosts if record.hosts[host.name].error is None]
     errors = compat.OperationErrors()
     if confirm is not None and not options.dry and active:
-        planned = replace(record, dry_run=True, hosts={
-            name: replace(result, operations=[]) for name, result in record.hosts.items()})
+        planned = replace(
+            record, dry_run=True, hosts={name: replace(result, operations=[]) for name, result in record.hosts.items()}
+        )
         _collect(state, hosts, planned, callback, diffs, errors, dry=True)
         if planned.status == "pending" and not confirm(planned.to_dict()):
             record.dry_run = True
@@ -200,8 +225,15 @@ def _plan(state: State, deploy_file: Path, record: RunRecord) -> None:
             pass
 
 
-def _collect(state: State, hosts: Iterable, record: RunRecord, callback: RecordingCallback,
-             diffs: DiffCapture, errors: compat.OperationErrors, dry: bool) -> None:
+def _collect(
+    state: State,
+    hosts: Iterable,
+    record: RunRecord,
+    callback: RecordingCallback,
+    diffs: DiffCapture,
+    errors: compat.OperationErrors,
+    dry: bool,
+) -> None:
     """Turn pyinfra's per-host operation metadata into the record's operation results."""
     order = compat.op_order(state)
     for host in hosts:
@@ -226,12 +258,19 @@ def _collect(state: State, hosts: Iterable, record: RunRecord, callback: Recordi
                 stdout, stderr = compat.op_output(meta)
                 error = None
                 if status == "failed":
-                    error = (errors.messages.get((host.name, op_hash))
-                             or redact(stderr[-2000:]) or "operation failed")
-                op = OperationResult(name, op_hash, status, changed,
-                                     commands=compat.command_count(meta),
-                                     duration_s=round(callback.op_seconds.get((host.name, op_hash), 0.0), 4),
-                                     diff=diff, error=error, stdout=_tail(stdout), stderr=_tail(stderr))
+                    error = errors.messages.get((host.name, op_hash)) or redact(stderr[-2000:]) or "operation failed"
+                op = OperationResult(
+                    name,
+                    op_hash,
+                    status,
+                    changed,
+                    commands=compat.command_count(meta),
+                    duration_s=round(callback.op_seconds.get((host.name, op_hash), 0.0), 4),
+                    diff=diff,
+                    error=error,
+                    stdout=_tail(stdout),
+                    stderr=_tail(stderr),
+                )
             result.operations.append(op)
         result.duration_s = round(callback.host_seconds.get(host.name, 0.0), 3)
         _set_host_status(result, host)
@@ -287,4 +326,3 @@ def _reachable(host) -> bool:
     hostname = host.data.get("ssh_hostname") or host.name
     port = int(host.data.get("ssh_port") or 22)
     return sshutil.port_open(hostname, port, timeout=2.0)
-

@@ -28,8 +28,11 @@ users = [
 sudo_rules = [
     {"name": "ops", "who": "%ops", "nopasswd": True},
     # students read the newest log lines; bare journalctl would also let them rotate or vacuum the logs
-    {"name": "students", "who": "%students", "commands": ["/usr/bin/systemctl status *",
-                                                          "/usr/bin/journalctl --no-pager -n 200"]},
+    {
+        "name": "students",
+        "who": "%students",
+        "commands": ["/usr/bin/systemctl status *", "/usr/bin/journalctl --no-pager -n 200"],
+    },
 ]
 
 sshd = {"permit_root_login": "prohibit-password", "password_authentication": True}

@@ -6,14 +6,16 @@ Passwords here are lab values; on real fleets read them from the environment or 
 
 mysql = {
     "bind_address": "127.0.0.1",
-    "settings": {"max_connections": 100, "innodb_buffer_pool_size": "128M",
-                 "slow_query_log": True, "long_query_time": 2},
+    "settings": {
+        "max_connections": 100,
+        "innodb_buffer_pool_size": "128M",
+        "slow_query_log": True,
+        "long_query_time": 2,
+    },
     "databases": [{"name": "shop"}],
     "users": [
-        {"name": "shop", "host": "localhost", "password": "lab-shop-password",
-         "privileges": {"shop": ["ALL"]}},
-        {"name": "report", "host": "localhost", "password": "lab-report-password",
-         "privileges": {"shop": ["SELECT"]}},
+        {"name": "shop", "host": "localhost", "password": "lab-shop-password", "privileges": {"shop": ["ALL"]}},
+        {"name": "report", "host": "localhost", "password": "lab-report-password", "privileges": {"shop": ["SELECT"]}},
     ],
     "backup": {
         "schedule": "*-*-* 02:30:00",

@@ -12,4 +12,3 @@ ftp = {
     "pasv_max_port": 40050,
     "tls": {"enabled": True, "required": False},
 }
-

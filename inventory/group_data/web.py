@@ -16,4 +16,3 @@ web = {
         {"name": "api", "listen": 8000, "proxy_pass": "http://127.0.0.1:8080"},
     ],
 }
-

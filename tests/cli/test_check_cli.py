@@ -18,15 +18,19 @@ def runner():
 def dead_inventory(tmp_path) -> Path:
     """Two hosts nobody listens for: port 1 on loopback refuses at once."""
     inventory = tmp_path / "inventory.py"
-    inventory.write_text('web = [("dead1", {"ssh_hostname": "127.0.0.1", "ssh_port": 1}),\n'
-                         '       ("dead2", {"ssh_hostname": "127.0.0.1", "ssh_port": 1})]\n')
+    inventory.write_text(
+        'web = [("dead1", {"ssh_hostname": "127.0.0.1", "ssh_port": 1}),\n'
+        '       ("dead2", {"ssh_hostname": "127.0.0.1", "ssh_port": 1})]\n'
+    )
     return inventory
 
 
 def test_unreachable_hosts_are_critical_not_a_crash(runner, dead_inventory, isolated_state, tmp_path):
     out = tmp_path / "run.json"
-    result = runner.invoke(app, ["check", "-i", str(dead_inventory), "--json", str(out),
-                                 "--junit", str(tmp_path / "j.xml"), "--timeout", "3"])
+    result = runner.invoke(
+        app,
+        ["check", "-i", str(dead_inventory), "--json", str(out), "--junit", str(tmp_path / "j.xml"), "--timeout", "3"],
+    )
     assert result.exit_code == 2, result.output
     data = json.loads(out.read_text())
     assert data["hosts"] == {"dead1": "critical", "dead2": "critical"}
@@ -46,13 +50,16 @@ def test_nagios_mode_prints_one_line_and_exits_with_the_state(runner, dead_inven
     assert not (isolated_state / "check-history.sqlite").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--suite", "nope"], "no suite named 'nope'"),
-    (["--json", "/nonexistent/dir/out.json"], "directory does not exist: /nonexistent/dir"),
-    (["--limit", "nosuchgroup"], "no group or host matches 'nosuchgroup'"),
-    (["--timeout", "0"], "--timeout"),
-    (["--nagios", "--json"], "both print to stdout"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--suite", "nope"], "no suite named 'nope'"),
+        (["--json", "/nonexistent/dir/out.json"], "directory does not exist: /nonexistent/dir"),
+        (["--limit", "nosuchgroup"], "no group or host matches 'nosuchgroup'"),
+        (["--timeout", "0"], "--timeout"),
+        (["--nagios", "--json"], "both print to stdout"),
+    ],
+)
 def test_bad_input_is_unknown_and_runs_nothing(runner, dead_inventory, isolated_state, args, message):
     result = runner.invoke(app, ["check", "-i", str(dead_inventory), *args])
     assert result.exit_code == 3, result.output
@@ -93,8 +100,9 @@ def test_backup_needs_hosts_with_a_policy(runner, dead_inventory, isolated_state
 
 
 def test_backup_restore_argument_rules(runner, dead_inventory, isolated_state):
-    result = runner.invoke(app, ["backup", "restore", "-i", str(dead_inventory), "--latest",
-                                 "--backup", "20261125T000000Z"])
+    result = runner.invoke(
+        app, ["backup", "restore", "-i", str(dead_inventory), "--latest", "--backup", "20261125T000000Z"]
+    )
     assert result.exit_code == 2 and "exactly one of --latest or --backup" in result.output
     from fleetops.backup.remote import script_command
     from fleetops.errors import InputError

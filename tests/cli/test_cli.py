@@ -24,17 +24,36 @@ def test_top_level_help_lists_every_verb_with_an_example(runner):
     assert result.output.count("e.g. fleetops") == len(VERBS)
 
 
-@pytest.mark.parametrize("argv", [
-    ["lab", "--help"], ["lab", "up", "--help"], ["lab", "status", "--help"],
-    ["lab", "down", "--help"], ["lab", "ssh", "--help"], ["deploy", "--help"],
-    ["runs", "--help"], ["runs", "list", "--help"], ["runs", "show", "--help"],
-    ["check", "--help"], ["check", "history", "--help"], ["backup", "--help"],
-    ["backup", "run", "--help"], ["backup", "list", "--help"], ["backup", "restore", "--help"],
-    ["backup", "verify", "--help"], ["model", "--help"], ["model", "convert", "--help"],
-    ["model", "quantize", "--help"], ["model", "inspect", "--help"], ["smoke", "--help"],
-    ["edge", "--help"], ["edge", "rollback", "--help"], ["edge", "releases", "--help"],
-    ["model", "deploy", "--help"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lab", "--help"],
+        ["lab", "up", "--help"],
+        ["lab", "status", "--help"],
+        ["lab", "down", "--help"],
+        ["lab", "ssh", "--help"],
+        ["deploy", "--help"],
+        ["runs", "--help"],
+        ["runs", "list", "--help"],
+        ["runs", "show", "--help"],
+        ["check", "--help"],
+        ["check", "history", "--help"],
+        ["backup", "--help"],
+        ["backup", "run", "--help"],
+        ["backup", "list", "--help"],
+        ["backup", "restore", "--help"],
+        ["backup", "verify", "--help"],
+        ["model", "--help"],
+        ["model", "convert", "--help"],
+        ["model", "quantize", "--help"],
+        ["model", "inspect", "--help"],
+        ["smoke", "--help"],
+        ["edge", "--help"],
+        ["edge", "rollback", "--help"],
+        ["edge", "releases", "--help"],
+        ["model", "deploy", "--help"],
+    ],
+)
 def test_every_verb_has_help(runner, argv):
     result = runner.invoke(app, argv)
     assert result.exit_code == 0, result.output
@@ -56,7 +75,8 @@ def test_group_data_typo_fails_before_connecting(runner, tmp_path, isolated_stat
     result = runner.invoke(app, ["deploy", str(REPO / "deploys/baseline.py"), "-i", str(inventory)])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "fleetops: error: host web1: unknown group-data key 'usres' (did you mean 'users'?)")
+        "fleetops: error: host web1: unknown group-data key 'usres' (did you mean 'users'?)"
+    )
     assert not (isolated_state / "runs").exists()  # nothing ran, nothing recorded
 
 
@@ -68,13 +88,16 @@ def test_group_data_wrong_type(runner, tmp_path, isolated_state, monkeypatch):
     assert "host web1: users[0].groups: Input should be a valid list" in result.output
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["deploy", "missing.py", "-i", "missing_inventory.py"], "inventory not found: missing_inventory.py"),
-    (["lab", "up", "--hosts", "0"], "--hosts must be between 1 and 60"),
-    (["lab", "up", "--hosts", "2", "--spec", "x.yml"], "either --hosts or --spec"),
-    (["lab", "up", "--spec", "nowhere.yml"], "lab spec not found: nowhere.yml"),
-    (["runs", "show", "nope"], "no run record 'nope'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["deploy", "missing.py", "-i", "missing_inventory.py"], "inventory not found: missing_inventory.py"),
+        (["lab", "up", "--hosts", "0"], "--hosts must be between 1 and 60"),
+        (["lab", "up", "--hosts", "2", "--spec", "x.yml"], "either --hosts or --spec"),
+        (["lab", "up", "--spec", "nowhere.yml"], "lab spec not found: nowhere.yml"),
+        (["runs", "show", "nope"], "no run record 'nope'"),
+    ],
+)
 def test_bad_arguments_are_one_line_exit_2(runner, argv, message, isolated_state):
     result = runner.invoke(app, argv)
     assert result.exit_code == 2, result.output

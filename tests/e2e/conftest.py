@@ -59,8 +59,7 @@ def deploy(lab):
 
     def run(deploy_file: str | Path, *args: str) -> tuple[int, dict | None, str]:
         runner = CliRunner()
-        result = runner.invoke(app, ["deploy", str(deploy_file), "-i", str(lab.inventory),
-                                     "--json", *args])
+        result = runner.invoke(app, ["deploy", str(deploy_file), "-i", str(lab.inventory), "--json", *args])
         stdout = result.stdout
         record = json.loads(stdout) if stdout.strip().startswith("{") else None
         return result.exit_code, record, result.stderr

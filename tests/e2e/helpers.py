@@ -17,8 +17,7 @@ def address(lab: Lab, host: str) -> str:
 
 
 def run(lab: Lab, host: str, command: str, user: str = "root") -> tuple[int, str, str]:
-    client = sshutil.connect(address(lab, host), user=user, key_file=lab.key_file,
-                             known_hosts=lab.known_hosts)
+    client = sshutil.connect(address(lab, host), user=user, key_file=lab.key_file, known_hosts=lab.known_hosts)
     try:
         return sshutil.exec_command(client, command)
     finally:
@@ -41,5 +40,4 @@ def inventory_with(tmp_path: Path, lab: Lab, group: str, extra: str) -> Path:
 def fleetops(*args: str, runs: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real console script (its own process, as users run it)."""
     env = {**os.environ, **({"FLEETOPS_RUNS_DIR": str(runs)} if runs else {})}
-    return subprocess.run([str(BIN / "fleetops"), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run([str(BIN / "fleetops"), *args], capture_output=True, text=True, timeout=timeout, env=env)

@@ -50,14 +50,19 @@ def test_users_log_in_with_their_key_and_sudo_rules_hold(converged, lab):
 
 
 def test_system_settings_and_dev_tools(converged, lab):
-    code, out, _ = run(lab, "e2e2", "hostname; cat /etc/timezone; git --version; python3 -m venv /tmp/v && echo venv-ok")
+    code, out, _ = run(
+        lab, "e2e2", "hostname; cat /etc/timezone; git --version; python3 -m venv /tmp/v && echo venv-ok"
+    )
     assert code == 0
     lines = out.split("\n")
     assert lines[0] == "e2e2" and lines[1] == "Europe/Berlin"
     assert lines[2].startswith("git version") and "venv-ok" in out
     code, out, _ = run(lab, "e2e2", "sshd -T | grep -E '^(permitrootlogin|passwordauthentication|maxauthtries) '")
-    assert sorted(out.split("\n")[:3]) == ["maxauthtries 4", "passwordauthentication no",
-                                           "permitrootlogin without-password"]
+    assert sorted(out.split("\n")[:3]) == [
+        "maxauthtries 4",
+        "passwordauthentication no",
+        "permitrootlogin without-password",
+    ]
 
 
 def test_dry_run_shows_drift_and_changes_nothing(converged, deploy, lab):

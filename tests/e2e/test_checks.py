@@ -29,9 +29,13 @@ SCRATCH_MB = 10
 
 def fleetops_check(lab, *args: str, timeout: float = 120) -> tuple[int, dict, str]:
     """Run the real console script; returns (exit code, JSON results, stderr)."""
-    proc = subprocess.run([str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", SUITE,
-                           "--json", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ})
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", SUITE, "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ},
+    )
     data = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
     return proc.returncode, data, proc.stderr
 
@@ -45,9 +49,13 @@ def prepared(lab, converged):
     """Baseline applied; a scratch mount point everywhere, a web server on e2e1, a user on e2e3."""
     for host in ("e2e1", "e2e2", "e2e3"):
         assert run(lab, host, "mkdir -p /srv/scratch")[0] == 0
-    code, _, err = run(lab, "e2e1", "mkdir -p /srv/e2e-web && echo 'fleetops e2e' > /srv/e2e-web/index.html && "
-                       "systemd-run --unit=e2e-web --property=Restart=no "
-                       "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1")
+    code, _, err = run(
+        lab,
+        "e2e1",
+        "mkdir -p /srv/e2e-web && echo 'fleetops e2e' > /srv/e2e-web/index.html && "
+        "systemd-run --unit=e2e-web --property=Restart=no "
+        "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1",
+    )
     assert code == 0, err
     assert run(lab, "e2e3", "id e2echeck || useradd e2echeck")[0] == 0
     yield lab
@@ -58,10 +66,8 @@ def prepared(lab, converged):
 
 def test_healthy_fleet_passes_and_every_output_validates(prepared, tmp_path, isolated_state):
     lab = prepared
-    outputs = {"junit": tmp_path / "junit.xml", "prometheus": tmp_path / "fleet.prom",
-               "html": tmp_path / "report.html"}
-    code, data, err = fleetops_check(lab, *(arg for name, path in outputs.items()
-                                            for arg in (f"--{name}", str(path))))
+    outputs = {"junit": tmp_path / "junit.xml", "prometheus": tmp_path / "fleet.prom", "html": tmp_path / "report.html"}
+    code, data, err = fleetops_check(lab, *(arg for name, path in outputs.items() for arg in (f"--{name}", str(path))))
     assert code == 0, (failing(data), err)
     assert data["status"] == "ok" and data["exit_code"] == 0
     assert set(data["hosts"]) == {"e2e1", "e2e2", "e2e3"}
@@ -81,17 +87,22 @@ def test_healthy_fleet_passes_and_every_output_validates(prepared, tmp_path, iso
     assert all(suite.failures == 0 and suite.errors == 0 for suite in suites.values())
     promtool = shutil.which("promtool", path=str(BIN)) or shutil.which("promtool")
     assert promtool, "promtool missing (scripts/install-deps.sh installs it)"
-    proc = subprocess.run([promtool, "check", "metrics"], input=outputs["prometheus"].read_text(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [promtool, "check", "metrics"], input=outputs["prometheus"].read_text(), capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'fleetops_host_status{host="e2e1"} 0.0' in outputs["prometheus"].read_text()
     assert "<!DOCTYPE html>" in outputs["html"].read_text()
 
 
 def fill_scratch(lab, host: str, megabytes: float) -> None:
-    code, _, err = run(lab, host, f"mountpoint -q /srv/scratch || mount -t tmpfs -o size={SCRATCH_MB}M "
-                       f"tmpfs /srv/scratch; rm -f /srv/scratch/fill; dd if=/dev/zero "
-                       f"of=/srv/scratch/fill bs=512K count={int(megabytes * 2)} status=none")
+    code, _, err = run(
+        lab,
+        host,
+        f"mountpoint -q /srv/scratch || mount -t tmpfs -o size={SCRATCH_MB}M "
+        f"tmpfs /srv/scratch; rm -f /srv/scratch/fill; dd if=/dev/zero "
+        f"of=/srv/scratch/fill bs=512K count={int(megabytes * 2)} status=none",
+    )
     assert code == 0, err
 
 
@@ -115,17 +126,26 @@ def test_broken_fleet_fails_the_right_checks(prepared, tmp_path, isolated_state)
     html = tmp_path / "report.html"
     try:
         code, data, err = fleetops_check(lab, "--html", str(html))
-        nagios = subprocess.run([str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite",
-                                 SUITE, "--nagios", "--no-history"], capture_output=True, text=True)
+        nagios = subprocess.run(
+            [str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", SUITE, "--nagios", "--no-history"],
+            capture_output=True,
+            text=True,
+        )
     finally:
         run(lab, "e2e2", "rm -f /srv/scratch/fill")
-        run(lab, "e2e1", "systemd-run --unit=e2e-web --property=Restart=no "
-                         "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1")
+        run(
+            lab,
+            "e2e1",
+            "systemd-run --unit=e2e-web --property=Restart=no "
+            "python3 -m http.server 8090 --directory /srv/e2e-web && sleep 1",
+        )
         run(lab, "e2e3", "useradd e2echeck")
     assert code == 2, err
     assert failing(data) == {
-        ("e2e1", "service:e2e-web"): "critical", ("e2e1", "port:8090"): "critical",
-        ("e2e1", "e2e-web-http"): "critical", ("e2e2", "disk:/,/srv/scratch"): "critical",
+        ("e2e1", "service:e2e-web"): "critical",
+        ("e2e1", "port:8090"): "critical",
+        ("e2e1", "e2e-web-http"): "critical",
+        ("e2e2", "disk:/,/srv/scratch"): "critical",
         ("e2e3", "user:e2echeck"): "critical",
     }
     messages = {(r["host"], r["check"]): r["message"] for r in data["results"]}
@@ -136,8 +156,9 @@ def test_broken_fleet_fails_the_right_checks(prepared, tmp_path, isolated_state)
     screenshot_shows_failing_host_first(html, tmp_path)
 
     # History saw every change: ok -> critical for each broken check.
-    proc = subprocess.run([str(BIN / "fleetops"), "check", "history", "--json"], capture_output=True,
-                          text=True, env={**os.environ})
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "history", "--json"], capture_output=True, text=True, env={**os.environ}
+    )
     changes = {(c["host"], c["check"], c["from"], c["to"]) for c in json.loads(proc.stdout)}
     assert ("e2e3", "user:e2echeck", "ok", "critical") in changes
     assert ("e2e1", "service:e2e-web", "ok", "critical") in changes
@@ -150,14 +171,29 @@ def screenshot_shows_failing_host_first(html: Path, tmp_path: Path) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "chromium missing (scripts/install-deps.sh installs it)"
     shot = tmp_path / "report.png"
-    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--force-device-scale-factor=1", "--window-size=1400,900",
-                           f"--screenshot={shot}", html.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--force-device-scale-factor=1",
+            "--window-size=1400,900",
+            f"--screenshot={shot}",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.exists(), proc.stderr[-2000:]
     image = Image.open(shot).convert("RGB")
-    colours = {(0xC6, 0x28, 0x28): "critical", (0x2E, 0x7D, 0x32): "ok",
-               (0xF9, 0xA8, 0x25): "warning", (0x6A, 0x1B, 0x9A): "unknown"}
+    colours = {
+        (0xC6, 0x28, 0x28): "critical",
+        (0x2E, 0x7D, 0x32): "ok",
+        (0xF9, 0xA8, 0x25): "warning",
+        (0x6A, 0x1B, 0x9A): "unknown",
+    }
     # Walk down the host column (x = 30 px is inside the first column) and list row colours.
     rows: list[str] = []
     for y in range(120, image.height):
@@ -166,8 +202,12 @@ def screenshot_shows_failing_host_first(html: Path, tmp_path: Path) -> None:
             rows.append(status)
     assert rows[:2] == ["critical", "critical"] or rows[0] == "critical", rows
     assert "ok" not in rows or rows.index("ok") > 0
-    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                          html.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", html.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     first_row = dom.split('<tr data-host="', 1)[1].split('"', 1)[0]
     assert first_row in {"e2e1", "e2e2", "e2e3"}
     assert 'data-status="critical"' in dom.split('<tr data-host="', 1)[1].split(">", 1)[0]
@@ -207,8 +247,11 @@ def run_ok(lab, host: str) -> bool:
 def test_bad_suite_is_unknown_and_runs_nothing(lab, tmp_path, isolated_state):
     bad = tmp_path / "bad.yml"
     bad.write_text("checks:\n  - {kind: disk, warn: 95, crit: 90}\n")
-    proc = subprocess.run([str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", str(bad)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", str(bad)], capture_output=True, text=True
+    )
     assert proc.returncode == 3
-    assert proc.stderr.strip().startswith("fleetops: error: suite ") and "crit (90) must be above warn (95)" in proc.stderr
+    assert (
+        proc.stderr.strip().startswith("fleetops: error: suite ") and "crit (90) must be above warn (95)" in proc.stderr
+    )
     assert not (isolated_state / "check-history.sqlite").exists()

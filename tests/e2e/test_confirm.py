@@ -18,8 +18,7 @@ def test_confirm_sees_the_plan_and_decides(lab, answer):
         seen.append(planned)
         return answer
 
-    options = DeployOptions(deploy_file=HERE / "deploys/slow.py", inventory=lab.inventory,
-                            limit=("e2e1",))
+    options = DeployOptions(deploy_file=HERE / "deploys/slow.py", inventory=lab.inventory, limit=("e2e1",))
     record = run_deploy(options, confirm=confirm).to_dict()
     assert len(seen) == 1 and seen[0]["status"] == "pending" and seen[0]["dry_run"] is True
     ops = record["hosts"]["e2e1"]["operations"]

@@ -45,8 +45,9 @@ def test_lab_down_leaves_nothing_behind(lab):
     assert subprocess.run(["ip", "link", "show", "fo-fodown"], capture_output=True).returncode != 0
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     assert "fleetops-fodown" not in rules
-    assert not any(Path(root, "fleetops", "fodown").exists()
-                   for root in ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"))
+    assert not any(
+        Path(root, "fleetops", "fodown").exists() for root in ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
+    )
     procs = subprocess.run(["pgrep", "-f", "fleetops.lab.launcher fodown"], capture_output=True)
     assert procs.returncode == 1
     assert not spare.dir.exists()

@@ -58,16 +58,21 @@ def test_converges_and_is_secured(db, lab):
     grants = sql(lab, "SHOW GRANTS FOR 'report'@'localhost'")
     assert "GRANT SELECT, SHOW VIEW ON `shop`.* TO `report`@`localhost`" in grants
     # the backup account works through its 0600 option file, and only root can read that file
-    code, out, _ = run(lab, HOST, "stat -c '%a %U' /etc/fleetops/mysql-backup.cnf && "
-                       "mysql --defaults-extra-file=/etc/fleetops/mysql-backup.cnf -N -e 'SELECT CURRENT_USER()'")
+    code, out, _ = run(
+        lab,
+        HOST,
+        "stat -c '%a %U' /etc/fleetops/mysql-backup.cnf && "
+        "mysql --defaults-extra-file=/etc/fleetops/mysql-backup.cnf -N -e 'SELECT CURRENT_USER()'",
+    )
     assert code == 0 and out.split() == ["600", "root", "fleetops_backup@localhost"]
 
 
 def test_second_converge_and_dry_run_change_nothing(db, deploy):
     code, record, err = deploy(MYSQL)
     assert code == 0, err
-    assert record["summary"]["changed"] == 0, [op["name"] for op in record["hosts"][HOST]["operations"]
-                                               if op["changed"]]
+    assert record["summary"]["changed"] == 0, [
+        op["name"] for op in record["hosts"][HOST]["operations"] if op["changed"]
+    ]
     code, record, err = deploy(MYSQL, "--dry")
     assert code == 0 and record["status"] == "ok"
 
@@ -76,8 +81,9 @@ def test_password_change_converges_once(db, lab, tmp_path):
     changed = inventory_with(tmp_path, lab, "db", 'mysql["users"][1]["password"] = "report-password-new"')
     proc = fleetops("deploy", str(MYSQL), "-i", str(changed), "--json", runs=tmp_path / "runs")
     assert proc.returncode == 0, proc.stderr
-    names = [op["name"].split(" | ")[-1] for op in json.loads(proc.stdout)["hosts"][HOST]["operations"]
-             if op["changed"]]
+    names = [
+        op["name"].split(" | ")[-1] for op in json.loads(proc.stdout)["hosts"][HOST]["operations"] if op["changed"]
+    ]
     assert names == ["Password of database user report@localhost"]
     proc = fleetops("deploy", str(MYSQL), "-i", str(changed), "--json", runs=tmp_path / "runs")
     assert json.loads(proc.stdout)["summary"]["changed"] == 0
@@ -100,8 +106,19 @@ def test_restore_brings_back_a_deleted_row(db, lab, isolated_state):
     backup_id = json.loads(proc.stdout)[0]["results"][-1]["id"]
     sql(lab, "DELETE FROM shop.items WHERE id = 2")
     assert sql(lab, "SELECT COUNT(*) FROM shop.items") == "2"
-    proc = fleetops("backup", "restore", "-i", str(lab.inventory), "--limit", HOST,
-                    "--backup", backup_id, "--database", "shop", "--yes")
+    proc = fleetops(
+        "backup",
+        "restore",
+        "-i",
+        str(lab.inventory),
+        "--limit",
+        HOST,
+        "--backup",
+        backup_id,
+        "--database",
+        "shop",
+        "--yes",
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert sql(lab, "SELECT name FROM shop.items WHERE id = 2") == "pear"
     # without --yes and without a terminal, restore refuses and changes nothing
@@ -116,8 +133,7 @@ def new_backup(lab) -> str:
 
 
 def verify(lab, backup_id: str) -> tuple[int, dict]:
-    proc = fleetops("backup", "verify", "-i", str(lab.inventory), "--limit", HOST, "--backup",
-                    backup_id, "--json")
+    proc = fleetops("backup", "verify", "-i", str(lab.inventory), "--limit", HOST, "--backup", backup_id, "--json")
     return proc.returncode, json.loads(proc.stdout)[0]["results"][-1]
 
 
@@ -130,15 +146,21 @@ def test_verify_passes_on_a_good_backup_and_fails_on_corrupted_ones(db, lab, iso
 
     # 1. bytes flipped in a dump: the checksums catch it
     bad = new_backup(lab)
-    assert run(lab, HOST, f"printf 'XXXX' | dd of={DEST}/{bad}/shop.sql.zst bs=1 seek=20 conv=notrunc status=none")[0] == 0
+    assert (
+        run(lab, HOST, f"printf 'XXXX' | dd of={DEST}/{bad}/shop.sql.zst bs=1 seek=20 conv=notrunc status=none")[0] == 0
+    )
     code, result = verify(lab, bad)
     assert code == 1 and result["status"] == "failed" and "checksums" in result["detail"]
 
     # 2. a row removed from the dump and the checksums rewritten: the restore comparison catches it
     forged = new_backup(lab)
-    code, _, err = run(lab, HOST, f"cd {DEST}/{forged} && zstd -q -d -c shop.sql.zst | "
-                       "sed 's/(2,.pear.),//' | zstd -q -o shop.tmp && mv shop.tmp shop.sql.zst && "
-                       "sha256sum shop.sql.zst shop.stats manifest.json > SHA256SUMS")
+    code, _, err = run(
+        lab,
+        HOST,
+        f"cd {DEST}/{forged} && zstd -q -d -c shop.sql.zst | "
+        "sed 's/(2,.pear.),//' | zstd -q -o shop.tmp && mv shop.tmp shop.sql.zst && "
+        "sha256sum shop.sql.zst shop.stats manifest.json > SHA256SUMS",
+    )
     assert code == 0, err
     code, result = verify(lab, forged)
     assert code == 1 and "differ" in result["detail"], result
@@ -163,10 +185,14 @@ def test_interrupted_backup_never_counts(db, lab):
 
 def interrupt_a_backup(lab) -> None:
     before = backup_ids(lab)
-    code, _, err = run(lab, HOST, "systemctl start --no-block fleetops-mysql-backup.service; "
-                       f"for i in $(seq 200); do ls -d {DEST}/.*.partial >/dev/null 2>&1 && break; sleep 0.05; done; "
-                       "systemctl kill --signal=KILL fleetops-mysql-backup.service; sleep 1; "
-                       f"ls -d {DEST}/.*.partial")
+    code, _, err = run(
+        lab,
+        HOST,
+        "systemctl start --no-block fleetops-mysql-backup.service; "
+        f"for i in $(seq 200); do ls -d {DEST}/.*.partial >/dev/null 2>&1 && break; sleep 0.05; done; "
+        "systemctl kill --signal=KILL fleetops-mysql-backup.service; sleep 1; "
+        f"ls -d {DEST}/.*.partial",
+    )
     assert code == 0, err  # the partial directory was there when the run died
     assert backup_ids(lab) == before  # ... and it does not count as a backup
     after = new_backup(lab)
@@ -195,8 +221,9 @@ def test_canaries_never_leak(db, lab):
         stop.set()
         sampler.join()
     assert proc.returncode == 0
-    assert any("mysqldump" in snapshot or "mariadb-dump" in snapshot for snapshot in seen), \
+    assert any("mysqldump" in snapshot or "mariadb-dump" in snapshot for snapshot in seen), (
         "the process sampler never saw the dump running"
+    )
     journal = run(lab, HOST, "journalctl -u fleetops-mysql-backup.service --no-pager -o cat")[1]
     for canary in CANARIES:
         assert not any(canary in snapshot for snapshot in seen)

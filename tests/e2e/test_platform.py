@@ -29,8 +29,9 @@ def sql(lab, statement: str) -> list[list[str]]:
 
 def test_converges_and_second_run_changes_nothing(platform, deploy, lab):
     changed = [op["name"].split(" | ")[-1] for op in platform["hosts"][SERVER]["operations"] if op["changed"]]
-    assert {"Tables and reference data", "Install the release", "Wait until the platform receiver is ready"} \
-        <= set(changed), changed
+    assert {"Tables and reference data", "Install the release", "Wait until the platform receiver is ready"} <= set(
+        changed
+    ), changed
     code, record, err = deploy(PLATFORM)
     assert code == 0 and record["summary"]["changed"] == 0, err
     # reference data: both inventory gateways plus the declared spare, the label, one admin
@@ -42,9 +43,11 @@ def test_converges_and_second_run_changes_nothing(platform, deploy, lab):
     from fleetops.facts.mysql import parse_grants
     from fleetops.platform.schema import APP_PRIVILEGES
 
-    assert parse_grants(grants.splitlines()) == {(privilege, f"edge_platform.{table}")
-                                                 for table, privileges in APP_PRIVILEGES.items()
-                                                 for privilege in privileges}
+    assert parse_grants(grants.splitlines()) == {
+        (privilege, f"edge_platform.{table}")
+        for table, privileges in APP_PRIVILEGES.items()
+        for privilege in privileges
+    }
 
 
 def test_heartbeats_land_in_mysql_and_checks_pass(platform, lab, tmp_path, isolated_state):
@@ -75,8 +78,9 @@ def _infer(lab, gateway: str, times: int, smoke: bool = False) -> None:
     golden = json.loads(urllib.request.urlopen(base + "/model", timeout=10).read())["golden"][0]
     headers = {"Content-Type": "application/json", **({"X-Fleetops-Smoke": "1"} if smoke else {})}
     for _ in range(times):
-        request = urllib.request.Request(base + "/infer", data=json.dumps({"input": golden["input"]}).encode(),
-                                         headers=headers)
+        request = urllib.request.Request(
+            base + "/infer", data=json.dumps({"input": golden["input"]}).encode(), headers=headers
+        )
         assert urllib.request.urlopen(request, timeout=10).status == 200
 
 
@@ -98,23 +102,29 @@ def test_detection_events_are_stored_and_need_an_admin_to_read(platform, lab):
     while time.time() < deadline and not sql(lab, "SELECT COUNT(*) FROM events WHERE gateway = 'e2e1'")[0][0] != "0":
         time.sleep(1)
     assert int(sql(lab, "SELECT COUNT(*) FROM events WHERE gateway = 'e2e1'")[0][0]) > 0
-    reader = ("python3 - <<'EOF'\nimport base64, json, ssl, sys, urllib.request, urllib.error\n"
-              "ssl._create_default_https_context = lambda: ssl.create_default_context("
-              "cafile='/etc/fleetops-platform/tls.crt')\n"
-              f"request = urllib.request.Request('https://{address(lab, SERVER)}:8600/api/events?limit=5')\n"
-              "auth = {auth!r}\n"
-              "if auth: request.add_header('Authorization', 'Basic ' + base64.b64encode(auth.encode()).decode())\n"
-              "try:\n    print(urllib.request.urlopen(request).read().decode())\n"
-              "except urllib.error.HTTPError as error:\n    print(error.code)\nEOF")
+    reader = (
+        "python3 - <<'EOF'\nimport base64, json, ssl, sys, urllib.request, urllib.error\n"
+        "ssl._create_default_https_context = lambda: ssl.create_default_context("
+        "cafile='/etc/fleetops-platform/tls.crt')\n"
+        f"request = urllib.request.Request('https://{address(lab, SERVER)}:8600/api/events?limit=5')\n"
+        "auth = {auth!r}\n"
+        "if auth: request.add_header('Authorization', 'Basic ' + base64.b64encode(auth.encode()).decode())\n"
+        "try:\n    print(urllib.request.urlopen(request).read().decode())\n"
+        "except urllib.error.HTTPError as error:\n    print(error.code)\nEOF"
+    )
     assert run(lab, SERVER, reader.format(auth=""))[1].strip() == "401"
     assert run(lab, SERVER, reader.format(auth="admin:wrong"))[1].strip() == "401"
     events = json.loads(run(lab, SERVER, reader.format(auth=f"admin:{CANARY_ADMIN_PASSWORD}"))[1])["events"]
     assert events and all(event["frames"] == 3 and event["confidence"] >= 0.6 for event in events)
-    unknown = run(lab, SERVER, "python3 -c \"import urllib.request, urllib.error, json, ssl\n"
-                  "try:\n    urllib.request.urlopen(urllib.request.Request('https://127.0.0.1:8600/api/heartbeat', "
-                  "data=json.dumps({'gateway': 'nope', 'ready': True}).encode(), "
-                  "headers={'Content-Type': 'application/json'}), context=ssl._create_unverified_context())\n"
-                  "except urllib.error.HTTPError as error:\n    print(error.code)\"")[1]
+    unknown = run(
+        lab,
+        SERVER,
+        'python3 -c "import urllib.request, urllib.error, json, ssl\n'
+        "try:\n    urllib.request.urlopen(urllib.request.Request('https://127.0.0.1:8600/api/heartbeat', "
+        "data=json.dumps({'gateway': 'nope', 'ready': True}).encode(), "
+        "headers={'Content-Type': 'application/json'}), context=ssl._create_unverified_context())\n"
+        'except urllib.error.HTTPError as error:\n    print(error.code)"',
+    )[1]
     assert unknown.strip() == "401"  # no token, no answer about which names exist
 
 
@@ -132,8 +142,9 @@ def test_a_stopped_receiver_fails_the_gateway_checks(platform, lab, isolated_sta
 
 
 def test_admin_password_change_converges_and_secrets_stay_out(platform, lab, tmp_path):
-    inventory = inventory_with(tmp_path, lab, "platform",
-                               'platform["admins"] = [{"name": "admin", "password": "Changed-admin-pw-e2e"}]')
+    inventory = inventory_with(
+        tmp_path, lab, "platform", 'platform["admins"] = [{"name": "admin", "password": "Changed-admin-pw-e2e"}]'
+    )
     proc = fleetops("deploy", str(PLATFORM), "-i", str(inventory), "--json", "-vvv", runs=tmp_path / "runs")
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads(proc.stdout)

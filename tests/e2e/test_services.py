@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.runner.record import validate
-from tests.e2e.conftest import HERE, REPO
+from tests.e2e.conftest import REPO
 from tests.e2e.helpers import fleetops, inventory_with, run
 
 pytestmark = pytest.mark.lab
@@ -34,15 +34,18 @@ def services(converged, deploy):
 
 
 def fleetops_check(inventory: Path, suite: str) -> tuple[int, dict, str]:
-    proc = subprocess.run([str(BIN / "fleetops"), "check", "-i", str(inventory), "--suite", suite,
-                           "--json", "--no-history"], capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "-i", str(inventory), "--suite", suite, "--json", "--no-history"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     data = json.loads(proc.stdout) if proc.stdout.startswith("{") else {}
     return proc.returncode, data, proc.stderr
 
 
 def not_ok(data: dict) -> list[str]:
-    return [f"{r['host']} {r['check']}: {r['message']}" for r in data.get("results", [])
-            if r["status"] != "ok"]
+    return [f"{r['host']} {r['check']}: {r['message']}" for r in data.get("results", []) if r["status"] != "ok"]
 
 
 def test_first_converge_installs_both_services(services):
@@ -59,7 +62,8 @@ def test_second_converge_and_dry_run_change_nothing(services, deploy, deploy_fil
     code, record, err = deploy(deploy_file)
     assert code == 0, err
     assert record["summary"]["changed"] == 0, [
-        (h, op["name"]) for h, r in record["hosts"].items() for op in r["operations"] if op["changed"]]
+        (h, op["name"]) for h, r in record["hosts"].items() for op in r["operations"] if op["changed"]
+    ]
     code, record, err = deploy(deploy_file, "--dry")
     assert code == 0, err  # no false "restart"/"reload" pending
     assert record["status"] == "ok"
@@ -77,8 +81,7 @@ def test_web_and_ftp_checks_pass(services, lab, isolated_state):
 
 
 def test_ftp_user_is_confined_and_cannot_log_in_over_ssh(services, lab):
-    code, out, _ = run(lab, "e2e3", "getent passwd ftpuser; stat -c '%U %a' /srv/ftp/ftpuser "
-                       "/srv/ftp/ftpuser/upload")
+    code, out, _ = run(lab, "e2e3", "getent passwd ftpuser; stat -c '%U %a' /srv/ftp/ftpuser /srv/ftp/ftpuser/upload")
     assert code == 0
     passwd, home, upload = out.strip().splitlines()
     assert passwd.endswith(":/srv/ftp/ftpuser:/usr/sbin/nologin")
@@ -96,22 +99,23 @@ def test_bad_value_is_rejected_before_anything_changes(services, lab, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "fleetops: error: host e2e1: web.sites[1].listen: Input should be a valid integer, "
-        "unable to parse string as an integer")
+        "unable to parse string as an integer"
+    )
     assert not (tmp_path / "runs").exists()
     assert run(lab, "e2e1", "sha256sum /etc/nginx/conf.d/fleetops-backend.conf")[1] == before
 
 
 def test_config_rejected_by_nginx_is_rolled_back_and_site_keeps_serving(services, lab, tmp_path):
-    inventory = inventory_with(tmp_path, lab, "web",
-                               'web["sites"][1]["extra_directives"] = ["bogus_directive on;"]')
+    inventory = inventory_with(tmp_path, lab, "web", 'web["sites"][1]["extra_directives"] = ["bogus_directive on;"]')
     proc = deploy_cli(inventory, WEB, tmp_path / "runs")
     assert proc.returncode == 1, proc.stderr
     record = json.loads(proc.stdout)
     failed = [op for op in record["hosts"]["e2e1"]["operations"] if op["status"] == "failed"]
     assert [op["name"].split(" | ")[-1] for op in failed] == ["nginx site backend"]
     assert "bogus_directive" in failed[0]["error"]
-    code, out, _ = run(lab, "e2e1", "nginx -t 2>&1 && grep -c bogus_directive "
-                       "/etc/nginx/conf.d/fleetops-backend.conf || true")
+    code, out, _ = run(
+        lab, "e2e1", "nginx -t 2>&1 && grep -c bogus_directive /etc/nginx/conf.d/fleetops-backend.conf || true"
+    )
     assert "syntax is ok" in out and out.strip().endswith("0")
     code, data, err = fleetops_check(lab.inventory, "web")
     assert code == 0, not_ok(data)
@@ -123,8 +127,7 @@ def test_config_rejected_by_vsftpd_is_kept_out_and_ftp_keeps_serving(services, l
     proc = deploy_cli(inventory, FTP, tmp_path / "runs")
     assert proc.returncode == 1, proc.stderr
     record = json.loads(proc.stdout)
-    failed = [op["name"].split(" | ")[-1] for op in record["hosts"]["e2e3"]["operations"]
-              if op["status"] == "failed"]
+    failed = [op["name"].split(" | ")[-1] for op in record["hosts"]["e2e3"]["operations"] if op["status"] == "failed"]
     assert failed == ["vsftpd configuration"]
     assert run(lab, "e2e3", "sha256sum /etc/vsftpd.conf")[1] == before
     code, data, err = fleetops_check(lab.inventory, "ftp")

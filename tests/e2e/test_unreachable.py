@@ -25,9 +25,13 @@ def stop_host(lab, name: str) -> None:
 
 
 def test_host_stopped_mid_run_is_unreachable_others_finish(lab, spec, isolated_runs):
-    proc = subprocess.Popen([FLEETOPS, "deploy", str(HERE / "deploys/slow.py"), "-i", str(lab.inventory),
-                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ})
+    proc = subprocess.Popen(
+        [FLEETOPS, "deploy", str(HERE / "deploys/slow.py"), "-i", str(lab.inventory), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
     time.sleep(3.5)  # inside the 6 s pause on every host
     stop_host(lab, "e2e3")
     out, err = proc.communicate(timeout=120)
@@ -43,9 +47,21 @@ def test_host_stopped_mid_run_is_unreachable_others_finish(lab, spec, isolated_r
         assert record["summary"]["unreachable"] == 1 and record["status"] == "unreachable"
 
         # Still down at the start of the next run: recorded at connect time, others run.
-        proc = subprocess.run([FLEETOPS, "deploy", str(HERE / "deploys/slow.py"), "-i",
-                               str(lab.inventory), "--json", "--exclude", "e2e2"],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                FLEETOPS,
+                "deploy",
+                str(HERE / "deploys/slow.py"),
+                "-i",
+                str(lab.inventory),
+                "--json",
+                "--exclude",
+                "e2e2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         record = json.loads(proc.stdout)
         assert proc.returncode == 1
         assert record["hosts"]["e2e3"]["status"] == "unreachable"

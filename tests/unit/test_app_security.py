@@ -30,8 +30,13 @@ def digits(tmp_path_factory):
 
 def edge_client(tmp_path, digits, **config) -> TestClient:
     directory, _ = digits
-    settings = {"model_path": str(directory), "log_path": str(tmp_path / "log" / "inference.jsonl"),
-                "confirm_frames": 2, "confidence_threshold": 0.0, **config}
+    settings = {
+        "model_path": str(directory),
+        "log_path": str(tmp_path / "log" / "inference.jsonl"),
+        "confirm_frames": 2,
+        "confidence_threshold": 0.0,
+        **config,
+    }
     return TestClient(edge_app.create_app(edge_app.Config.model_validate(settings), start_reporter=False))
 
 
@@ -74,14 +79,24 @@ def test_f7_smoke_traffic_never_makes_a_detection(tmp_path, digits):
     assert all("detection" not in answer and answer["smoke"] is True for answer in answers)
 
 
-@pytest.mark.parametrize("body", ['{"input": [NaN, 1]}', '{"input": [Infinity]}', '{"input": [-Infinity]}',
-                                  '{"input": [1e999]}', "[" * 50000 + "]" * 50000])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"input": [NaN, 1]}',
+        '{"input": [Infinity]}',
+        '{"input": [-Infinity]}',
+        '{"input": [1e999]}',
+        "[" * 50000 + "]" * 50000,
+    ],
+)
 def test_f2_non_finite_or_absurd_input_is_400_and_never_queued(tmp_path, digits, body):
     client = edge_client(tmp_path, digits, confirm_frames=1)
     response = client.post("/infer", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
-    assert not (tmp_path / "log" / "inference.jsonl").exists() or "NaN" not in (
-        tmp_path / "log" / "inference.jsonl").read_text()
+    assert (
+        not (tmp_path / "log" / "inference.jsonl").exists()
+        or "NaN" not in (tmp_path / "log" / "inference.jsonl").read_text()
+    )
 
 
 def test_f8_oversized_bodies_are_413_before_being_read(tmp_path, digits):
@@ -117,9 +132,11 @@ def test_f12_the_app_refuses_a_model_file_that_is_not_its_manifests(tmp_path, di
     swapped.mkdir()
     (swapped / "manifest.json").write_text((directory / "manifest.json").read_text())
     (swapped / "model.onnx").write_bytes((directory / "model.onnx").read_bytes() + b"\0")
-    client = TestClient(edge_app.create_app(edge_app.Config(model_path=str(swapped),
-                                                            log_path=str(tmp_path / "l.jsonl")),
-                                            start_reporter=False))
+    client = TestClient(
+        edge_app.create_app(
+            edge_app.Config(model_path=str(swapped), log_path=str(tmp_path / "l.jsonl")), start_reporter=False
+        )
+    )
     ready = client.get("/ready")
     assert ready.status_code == 503 and "sha256" in ready.json()["reason"]
 
@@ -174,8 +191,10 @@ class FakeDb:
     """The receiver's tables as dicts, answering exactly the statements the app sends."""
 
     def __init__(self) -> None:
-        self.gateways = {"gw1": platform_app.token_digest("gw1-token-000000000001"),
-                         "gw2": platform_app.token_digest("gw2-token-000000000002")}
+        self.gateways = {
+            "gw1": platform_app.token_digest("gw1-token-000000000001"),
+            "gw2": platform_app.token_digest("gw2-token-000000000002"),
+        }
         self.heartbeats: list[tuple] = []
         self.events: list[tuple] = []
         self.admins = {"admin": password_hash("admin-password-1")}
@@ -222,8 +241,9 @@ class FakeCursor:
         elif sql.startswith("INSERT INTO heartbeats"):
             self.connection.pending.append(("heartbeats", args))
         elif sql.startswith("SELECT name, site"):
-            self.rows = [(name, "", 1.0, None, None, True, None) for name in sorted(db.gateways)
-                         if not args or name == args[0]]
+            self.rows = [
+                (name, "", 1.0, None, None, True, None) for name in sorted(db.gateways) if not args or name == args[0]
+            ]
         else:
             self.rows = []
         return 1
@@ -278,15 +298,18 @@ def test_f1_the_gateway_list_needs_an_admin_and_a_gateway_sees_only_itself(recei
     assert client.get("/api/gateways/gw2", headers=GW1).status_code == 403
 
 
-@pytest.mark.parametrize("body", [
-    '{"gateway": "gw1", "ready": true, "uptime_s": NaN}',
-    '{"gateway": "gw1", "ready": true, "uptime_s": Infinity}',
-    '{"gateway": "gw1", "ready": true, "inferences": 1180591620717411303424}',
-    '{"gateway": "gw1", "ready": true, "time": -1e20}',
-    '{"gateway": "gw1", "ready": true, "time": 1e12}',
-    '{"gateway": "gw1", "ready": true, "evil": "extra"}',
-    "[" * 100000 + "]" * 100000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"gateway": "gw1", "ready": true, "uptime_s": NaN}',
+        '{"gateway": "gw1", "ready": true, "uptime_s": Infinity}',
+        '{"gateway": "gw1", "ready": true, "inferences": 1180591620717411303424}',
+        '{"gateway": "gw1", "ready": true, "time": -1e20}',
+        '{"gateway": "gw1", "ready": true, "time": 1e12}',
+        '{"gateway": "gw1", "ready": true, "evil": "extra"}',
+        "[" * 100000 + "]" * 100000,
+    ],
+)
 def test_f13_bad_heartbeats_are_400_never_500(receiver, body):
     client, db = receiver
     response = client.post("/api/heartbeat", content=body, headers={**GW1, "Content-Type": "application/json"})

@@ -20,15 +20,29 @@ from fleetops.errors import InputError
 def make_run(statuses: dict[tuple[str, str], Status], started: float = 1_790_000_000.0) -> CheckRun:
     run = CheckRun(suite="unit", inventory="inv.py", started=started, finished=started + 1.5)
     for (host, name), status in statuses.items():
-        run.results.append(CheckResult(host=host, check=name, kind="disk", status=status,
-                                       message=f"{name} on {host} <b>&", value=42.5, unit="%",
-                                       duration_s=0.01))
+        run.results.append(
+            CheckResult(
+                host=host,
+                check=name,
+                kind="disk",
+                status=status,
+                message=f"{name} on {host} <b>&",
+                value=42.5,
+                unit="%",
+                duration_s=0.01,
+            )
+        )
     return run
 
 
-RUN = {("web1", "disk"): Status.OK, ("web1", "load"): Status.OK,
-       ("db1", "disk"): Status.CRITICAL, ("db1", "load"): Status.WARNING,
-       ("ftp1", "disk"): Status.UNKNOWN, ("ftp1", "load"): Status.OK}
+RUN = {
+    ("web1", "disk"): Status.OK,
+    ("web1", "load"): Status.OK,
+    ("db1", "disk"): Status.CRITICAL,
+    ("db1", "load"): Status.WARNING,
+    ("ftp1", "disk"): Status.UNKNOWN,
+    ("ftp1", "load"): Status.OK,
+}
 
 
 def test_run_status_and_counts():
@@ -73,8 +87,7 @@ def test_prometheus_textfile_passes_promtool(tmp_path):
         pytest.skip("promtool not installed")
     proc = subprocess.run([tool, "check", "metrics"], input=text, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    broken = subprocess.run([tool, "check", "metrics"], input="bad metric line{\n",
-                            capture_output=True, text=True)
+    broken = subprocess.run([tool, "check", "metrics"], input="bad metric line{\n", capture_output=True, text=True)
     assert broken.returncode != 0  # the validator really validates
 
 

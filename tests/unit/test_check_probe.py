@@ -9,8 +9,9 @@ from fleetops.checks.probe import PROBES
 
 
 def run_probe(requests):
-    proc = subprocess.run([sys.executable, "-"], input=build_script(requests), capture_output=True,
-                          timeout=30, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-"], input=build_script(requests), capture_output=True, timeout=30, check=True
+    )
     clock_line, results_line = proc.stdout.decode().splitlines()
     return ast.literal_eval(clock_line)["clock"], ast.literal_eval(results_line)["results"]
 
@@ -19,7 +20,9 @@ def test_every_op_runs_and_a_broken_probe_does_not_hide_the_others(tmp_path):
     target = tmp_path / "f.txt"
     target.write_text("hello world\n")
     requests = [
-        {"id": "0", "op": "uptime"}, {"id": "1", "op": "load"}, {"id": "2", "op": "meminfo"},
+        {"id": "0", "op": "uptime"},
+        {"id": "1", "op": "load"},
+        {"id": "2", "op": "meminfo"},
         {"id": "3", "op": "filesystems", "args": {"paths": [str(tmp_path), "/nonexistent"]}},
         {"id": "4", "op": "file", "args": {"path": str(target), "sha256": True, "contains": "wor"}},
         {"id": "5", "op": "user", "args": {"name": "root"}},
@@ -50,10 +53,12 @@ def test_every_op_runs_and_a_broken_probe_does_not_hide_the_others(tmp_path):
 def test_dpkg_status_parsing():
     from fleetops.checks.probe import dpkg_stanza
 
-    status = ("Package: a\nStatus: install ok installed\nVersion: 1.0\n\n"
-              "Package: nginx\nStatus: deinstall ok config-files\nVersion: 1.22\n"
-              "Description: x\n more\n\nPackage: nginx-common\nStatus: install ok installed\n"
-              "Version: 1.22.1-9\n")
+    status = (
+        "Package: a\nStatus: install ok installed\nVersion: 1.0\n\n"
+        "Package: nginx\nStatus: deinstall ok config-files\nVersion: 1.22\n"
+        "Description: x\n more\n\nPackage: nginx-common\nStatus: install ok installed\n"
+        "Version: 1.22.1-9\n"
+    )
     assert dpkg_stanza(status, "a")["Version"] == "1.0"
     assert dpkg_stanza(status, "nginx")["Status"] == "deinstall ok config-files"
     assert dpkg_stanza(status, "nginx-common")["Version"] == "1.22.1-9"
@@ -64,5 +69,18 @@ def test_the_script_embeds_requests_as_data_not_code():
     script = build_script([{"id": "0", "op": "command", "args": {"command": '"); import os; os._exit(9) #'}}])
     proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, timeout=30)
     assert proc.returncode == 0
-    assert set(PROBES) >= {"uptime", "load", "meminfo", "filesystems", "service", "process",
-                           "listening", "file", "package", "user", "group", "command", "dns"}
+    assert set(PROBES) >= {
+        "uptime",
+        "load",
+        "meminfo",
+        "filesystems",
+        "service",
+        "process",
+        "listening",
+        "file",
+        "package",
+        "user",
+        "group",
+        "command",
+        "dns",
+    }

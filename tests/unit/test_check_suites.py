@@ -53,8 +53,11 @@ def test_invalid_yaml(tmp_path):
 
 
 def test_plan_selects_by_group_and_host_and_adds_reachable():
-    declared = suite({"kind": "disk"}, {"kind": "service", "unit": "nginx", "groups": ["web"]},
-                     {"kind": "service", "unit": "mariadb", "hosts": ["db1"]})
+    declared = suite(
+        {"kind": "disk"},
+        {"kind": "service", "unit": "nginx", "groups": ["web"]},
+        {"kind": "service", "unit": "mariadb", "hosts": ["db1"]},
+    )
     web = plan_host(declared, "web1", {"all", "web"}, {})
     assert [c.name for c in web.checks] == ["reachable", "disk", "service:nginx"]
     db = plan_host(declared, "db1", {"all", "db"}, {})
@@ -63,8 +66,10 @@ def test_plan_selects_by_group_and_host_and_adds_reachable():
 
 def test_group_data_adds_checks_and_overrides_thresholds():
     declared = suite({"kind": "disk"}, {"kind": "load"})
-    data = {"checks": [{"kind": "port", "port": 80}],
-            "check_overrides": {"disk": {"warn": 60, "crit": 70}, "load": {"disabled": True}}}
+    data = {
+        "checks": [{"kind": "port", "port": 80}],
+        "check_overrides": {"disk": {"warn": 60, "crit": 70}, "load": {"disabled": True}},
+    }
     planned = {c.name: c for c in plan_host(declared, "h", {"all"}, data).checks}
     assert set(planned) == {"reachable", "disk", "port:80"}
     assert (planned["disk"].warn, planned["disk"].crit) == (60, 70)
@@ -84,8 +89,9 @@ def test_override_errors_are_clear():
 
 def test_include_flattens_and_later_checks_replace_included_ones(tmp_path):
     (tmp_path / "base.yml").write_text("checks:\n  - {kind: disk}\n  - {kind: load}\n")
-    (tmp_path / "top.yml").write_text(f"include: [{tmp_path / 'base.yml'}]\n"
-                                      "checks:\n  - {kind: disk, warn: 50, crit: 60}\n")
+    (tmp_path / "top.yml").write_text(
+        f"include: [{tmp_path / 'base.yml'}]\nchecks:\n  - {{kind: disk, warn: 50, crit: 60}}\n"
+    )
     loaded = load_suite(str(tmp_path / "top.yml"))
     assert [c.name for c in loaded.checks] == ["disk", "load"]
     assert loaded.checks[0].warn == 50 and loaded.name == "top"

@@ -18,12 +18,14 @@ def test_worst_ranks_critical_over_unknown_over_warning():
     assert worst([Status.UNKNOWN, Status.CRITICAL, Status.OK]) == Status.CRITICAL
 
 
-@pytest.mark.parametrize("used, expected", [(50, Status.OK), (85, Status.WARNING),
-                                            (90, Status.CRITICAL), (99.9, Status.CRITICAL)])
+@pytest.mark.parametrize(
+    "used, expected", [(50, Status.OK), (85, Status.WARNING), (90, Status.CRITICAL), (99.9, Status.CRITICAL)]
+)
 def test_disk_thresholds(used, expected):
     disk = check(kind="disk")
-    raw = {"filesystems": [{"path": "/", "used": used, "free": 100 - used, "blocks": 100,
-                            "inodes": 10, "inodes_free": 9}]}
+    raw = {
+        "filesystems": [{"path": "/", "used": used, "free": 100 - used, "blocks": 100, "inodes": 10, "inodes_free": 9}]
+    }
     outcome = disk.judge(raw)
     assert outcome.status == expected
     assert outcome.value == pytest.approx(used)
@@ -32,9 +34,12 @@ def test_disk_thresholds(used, expected):
 
 def test_disk_reports_the_worst_filesystem_and_unknown_on_missing_path():
     disk = check(kind="disk", paths=["/", "/srv"])
-    raw = {"filesystems": [
-        {"path": "/", "used": 10, "free": 90, "blocks": 100, "inodes": 1, "inodes_free": 1},
-        {"path": "/srv", "used": 95, "free": 5, "blocks": 100, "inodes": 1, "inodes_free": 1}]}
+    raw = {
+        "filesystems": [
+            {"path": "/", "used": 10, "free": 90, "blocks": 100, "inodes": 1, "inodes_free": 1},
+            {"path": "/srv", "used": 95, "free": 5, "blocks": 100, "inodes": 1, "inodes_free": 1},
+        ]
+    }
     outcome = disk.judge(raw)
     assert outcome.status == Status.CRITICAL and "/srv" in outcome.message
     missing = disk.judge({"filesystems": [{"path": "/srv", "error": "No such file or directory"}]})
@@ -43,8 +48,7 @@ def test_disk_reports_the_worst_filesystem_and_unknown_on_missing_path():
 
 def test_inodes_skip_filesystems_without_inode_limits():
     inodes = check(kind="inodes")
-    raw = {"filesystems": [{"path": "/", "used": 1, "free": 1, "blocks": 2, "inodes": 0,
-                            "inodes_free": 0}]}
+    raw = {"filesystems": [{"path": "/", "used": 1, "free": 1, "blocks": 2, "inodes": 0, "inodes_free": 0}]}
     assert inodes.judge(raw).status == Status.OK
 
 
@@ -92,8 +96,7 @@ def test_service_states():
     assert service.judge(ok).status == Status.OK
     assert service.judge({**ok, "active": "inactive", "sub": "dead"}).status == Status.CRITICAL
     assert service.judge({**ok, "enabled": "disabled"}).status == Status.CRITICAL
-    assert check(kind="service", unit="nginx", enabled=None).judge(
-        {**ok, "enabled": "disabled"}).status == Status.OK
+    assert check(kind="service", unit="nginx", enabled=None).judge({**ok, "enabled": "disabled"}).status == Status.OK
     assert service.judge({**ok, "load": "not-found"}).message == "unit nginx not found"
 
 
@@ -117,8 +120,17 @@ def test_process_and_port():
 
 def test_file_checks():
     declared = check(kind="file", path="/etc/x", mode="644", owner="root", sha256="a" * 64)
-    raw = {"exists": True, "mode": "0644", "owner": "root", "group": "root", "is_file": True,
-           "is_dir": False, "is_link": False, "sha256": "a" * 64, "contains": None}
+    raw = {
+        "exists": True,
+        "mode": "0644",
+        "owner": "root",
+        "group": "root",
+        "is_file": True,
+        "is_dir": False,
+        "is_link": False,
+        "sha256": "a" * 64,
+        "contains": None,
+    }
     assert declared.judge(raw).status == Status.OK
     bad = declared.judge({**raw, "mode": "0666", "owner": "nobody"})
     assert bad.status == Status.CRITICAL and "mode 0666" in bad.message and "owner nobody" in bad.message
@@ -139,8 +151,15 @@ def test_package_version_pattern():
 
 def test_user_checks_and_unknown_without_shadow():
     user = check(kind="user", user="ops", member_of=["ops", "sudo"], shell="/bin/bash", locked=False)
-    raw = {"exists": True, "uid": 1000, "shell": "/bin/bash", "home": "/home/ops",
-           "groups": ["ops", "sudo"], "locked": False, "expired": False}
+    raw = {
+        "exists": True,
+        "uid": 1000,
+        "shell": "/bin/bash",
+        "home": "/home/ops",
+        "groups": ["ops", "sudo"],
+        "locked": False,
+        "expired": False,
+    }
     assert user.judge(raw).status == Status.OK
     assert "not in group(s) sudo" in user.judge({**raw, "groups": ["ops"]}).message
     assert user.judge({**raw, "locked": True}).status == Status.CRITICAL
@@ -195,8 +214,12 @@ def test_tls_days_lower_is_worse():
 
 
 def test_probe_errors_are_unknown_not_pass():
-    for declaration in ({"kind": "disk"}, {"kind": "service", "unit": "x"},
-                        {"kind": "user", "user": "x"}, {"kind": "package", "package": "x"}):
+    for declaration in (
+        {"kind": "disk"},
+        {"kind": "service", "unit": "x"},
+        {"kind": "user", "user": "x"},
+        {"kind": "package", "package": "x"},
+    ):
         assert check(**declaration).verdict({"error": "boom"}).status == Status.UNKNOWN
 
 

@@ -12,12 +12,20 @@ def digest(value: str) -> str:
 def test_shadow_state_parses_locked_expired_user():
     output = ["state 1 1 0", digest("$6$x$y")]
     assert ShadowState().process(output) == {
-        "locked": True, "has_password": True, "expire_day": 0, "hash_sha256": digest("$6$x$y")}
+        "locked": True,
+        "has_password": True,
+        "expire_day": 0,
+        "hash_sha256": digest("$6$x$y"),
+    }
 
 
 def test_shadow_state_no_password_no_expiry():
     assert ShadowState().process(["state 1 0 -", digest("")]) == {
-        "locked": True, "has_password": False, "expire_day": None, "hash_sha256": digest("")}
+        "locked": True,
+        "has_password": False,
+        "expire_day": None,
+        "hash_sha256": digest(""),
+    }
 
 
 def test_shadow_state_missing_user():

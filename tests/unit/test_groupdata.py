@@ -20,32 +20,45 @@ def error_for(data: dict) -> str:
 
 
 def test_valid_data_passes():
-    validate_data("web1", {
-        "timezone": "Asia/Shanghai",
-        "packages": ["curl", "git=1:2.39.5-0+deb12u2"],
-        "users": [{"name": "ops", "groups": ["ops"], "password_hash": HASH,
-                   "authorized_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA ops@x"]}],
-        "sudo_rules": [{"name": "ops", "who": "%ops", "nopasswd": True}],
-        "sshd": {"password_authentication": False},
-        "custom_key_for_my_deploy": 42,  # unknown but not a typo: allowed
-        "ssh_user": "root",
-    }, [BaselineData])
+    validate_data(
+        "web1",
+        {
+            "timezone": "Asia/Shanghai",
+            "packages": ["curl", "git=1:2.39.5-0+deb12u2"],
+            "users": [
+                {
+                    "name": "ops",
+                    "groups": ["ops"],
+                    "password_hash": HASH,
+                    "authorized_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA ops@x"],
+                }
+            ],
+            "sudo_rules": [{"name": "ops", "who": "%ops", "nopasswd": True}],
+            "sshd": {"password_authentication": False},
+            "custom_key_for_my_deploy": 42,  # unknown but not a typo: allowed
+            "ssh_user": "root",
+        },
+        [BaselineData],
+    )
 
 
-@pytest.mark.parametrize("data, expected", [
-    ({"usres": []}, "unknown group-data key 'usres' (did you mean 'users'?)"),
-    ({"timezone": "Mars/Olympus"}, "timezone: Value error, unknown timezone 'Mars/Olympus'"),
-    ({"users": [{"name": "ops", "shell": 5}]}, "users[0].shell"),
-    ({"users": [{"name": "Robert'); DROP"}]}, "users[0].name"),
-    ({"users": [{"name": "ops", "password_hash": "hunter2"}]}, "crypt(3) hash"),
-    ({"users": [{"name": "ops", "authorized_keys": ["not a key"]}]}, "not an SSH public key"),
-    ({"users": [{"name": "a"}, {"name": "a"}]}, "duplicate users: a"),
-    ({"sudo_rules": [{"name": "x", "who": "%ops", "commands": ["rm -rf /"]}]}, "sudo_rules[0].commands[0]"),
-    ({"sshd": {"port": 70000}}, "sshd.port"),
-    ({"sshd": {"permit_root_login": "yes"}}, "sshd.permit_root_login"),
-    ({"packages": ["curl; rm -rf /"]}, "packages[0]"),
-    ({"users": [{"name": "ops", "lockd": True}]}, "users[0].lockd: unknown key"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ({"usres": []}, "unknown group-data key 'usres' (did you mean 'users'?)"),
+        ({"timezone": "Mars/Olympus"}, "timezone: Value error, unknown timezone 'Mars/Olympus'"),
+        ({"users": [{"name": "ops", "shell": 5}]}, "users[0].shell"),
+        ({"users": [{"name": "Robert'); DROP"}]}, "users[0].name"),
+        ({"users": [{"name": "ops", "password_hash": "hunter2"}]}, "crypt(3) hash"),
+        ({"users": [{"name": "ops", "authorized_keys": ["not a key"]}]}, "not an SSH public key"),
+        ({"users": [{"name": "a"}, {"name": "a"}]}, "duplicate users: a"),
+        ({"sudo_rules": [{"name": "x", "who": "%ops", "commands": ["rm -rf /"]}]}, "sudo_rules[0].commands[0]"),
+        ({"sshd": {"port": 70000}}, "sshd.port"),
+        ({"sshd": {"permit_root_login": "yes"}}, "sshd.permit_root_login"),
+        ({"packages": ["curl; rm -rf /"]}, "packages[0]"),
+        ({"users": [{"name": "ops", "lockd": True}]}, "users[0].lockd: unknown key"),
+    ],
+)
 def test_bad_data_is_rejected_with_the_key_named(data, expected):
     assert expected in error_for(data)
 

@@ -30,14 +30,17 @@ def test_digits_answer_the_same_from_numbers_and_from_raw_bytes(digits):
     assert model.run({"data": encode(raw, "float32")})[0] == golden.label
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({}, "exactly one of"),
-    ({"input": [[1.0]], "text": "x"}, "exactly one of"),
-    ({"text": "hello"}, "not text"),
-    ({"input": [[1.0, 2.0]]}, "needs 8x8x1 = 64 samples, got 2"),
-    ({"data": "%%%"}, "not base64"),
-    ({"data": "AAA="}, "whole number of float32"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({}, "exactly one of"),
+        ({"input": [[1.0]], "text": "x"}, "exactly one of"),
+        ({"text": "hello"}, "not text"),
+        ({"input": [[1.0, 2.0]]}, "needs 8x8x1 = 64 samples, got 2"),
+        ({"data": "%%%"}, "not base64"),
+        ({"data": "AAA="}, "whole number of float32"),
+    ],
+)
 def test_bad_requests_are_refused_with_a_reason(digits, payload, message):
     directory, manifest = digits
     with pytest.raises(ValueError, match=message):
@@ -56,8 +59,9 @@ def test_outputs_are_read_as_declared():
     labels = ["no", "yes"]
     runner = Runner.__new__(Runner)
     runner.np, runner.labels, runner.output_index = np, labels, 0
-    runner.interface = Interface.model_validate({"output": {"kind": "binary", "reduce": "max",
-                                                            "activation": "sigmoid"}})
+    runner.interface = Interface.model_validate(
+        {"output": {"kind": "binary", "reduce": "max", "activation": "sigmoid"}}
+    )
     assert runner.interpret([np.array([[-4.0], [2.0]])])[0] == "yes"
     assert runner.interpret([np.array([[-4.0], [-3.0]])]) == ("no", pytest.approx(1 - 1 / (1 + np.exp(3.0))))
     runner.interface = Interface.model_validate({"output": {"kind": "scores", "softmax": True}})
@@ -86,17 +90,37 @@ def test_gateway_config_refuses_a_model_that_does_not_fit():
 
 
 def test_detections_need_consecutive_confident_frames():
-    detector = app.Detector(app.Config(model_path="/m", confidence_threshold=0.6, confirm_frames=3,
-                                       event_labels=["face"]))
-    seen = [detector.observe(label, conf) for label, conf in
-            [("face", 0.9), ("face", 0.9), ("face", 0.5), ("face", 0.9), ("face", 0.9), ("face", 0.7),
-             ("no face", 0.99), ("face", 0.9)]]
+    detector = app.Detector(
+        app.Config(model_path="/m", confidence_threshold=0.6, confirm_frames=3, event_labels=["face"])
+    )
+    seen = [
+        detector.observe(label, conf)
+        for label, conf in [
+            ("face", 0.9),
+            ("face", 0.9),
+            ("face", 0.5),
+            ("face", 0.9),
+            ("face", 0.9),
+            ("face", 0.7),
+            ("no face", 0.99),
+            ("face", 0.9),
+        ]
+    ]
     assert seen == [None, None, None, None, None, 3, None, None]
 
 
 def test_golden_inputs_need_exactly_one_payload():
-    base = {"name": "m", "version": "1", "task": "t", "sha256": "0" * 64, "size_bytes": 1, "opset": 15,
-            "inputs": [], "outputs": [], "labels": ["a"]}
+    base = {
+        "name": "m",
+        "version": "1",
+        "task": "t",
+        "sha256": "0" * 64,
+        "size_bytes": 1,
+        "opset": 15,
+        "inputs": [],
+        "outputs": [],
+        "labels": ["a"],
+    }
     with pytest.raises(ValueError, match="exactly one of input, data, text"):
         Manifest.model_validate({**base, "golden": [{"label": "a", "input": [[1]], "text": "x"}]})
     assert Manifest.model_validate({**base, "golden": [{"label": "a", "text": "x"}]}).golden[0].text == "x"

@@ -10,9 +10,17 @@ from fleetops.lab.spec import parse_spec
 
 @pytest.fixture
 def inventory(tmp_path):
-    spec = parse_spec({"name": "t", "hosts": [
-        {"name": "web1", "groups": ["web"]}, {"name": "db1", "groups": ["db", "backup"]},
-        {"name": "plain"}]}, source="test")
+    spec = parse_spec(
+        {
+            "name": "t",
+            "hosts": [
+                {"name": "web1", "groups": ["web"]},
+                {"name": "db1", "groups": ["db", "backup"]},
+                {"name": "plain"},
+            ],
+        },
+        source="test",
+    )
     hosts = {h.name: {"address": str(spec.address_of(i))} for i, h in enumerate(spec.hosts)}
     path = tmp_path / "inventory.py"
     write_inventory(path, spec, hosts, tmp_path / "key", tmp_path / "known_hosts")

@@ -30,9 +30,11 @@ def test_native_password_hash_matches_mysql():
 
 
 def test_grant_lines_parse_to_pairs_and_hide_nothing_sensitive():
-    lines = ["GRANT USAGE ON *.* TO `report`@`localhost`",
-             "GRANT SELECT, SHOW VIEW ON `shop`.* TO `report`@`localhost`",
-             "GRANT ALL PRIVILEGES ON `app`.* TO `app`@`%`"]
+    lines = [
+        "GRANT USAGE ON *.* TO `report`@`localhost`",
+        "GRANT SELECT, SHOW VIEW ON `shop`.* TO `report`@`localhost`",
+        "GRANT ALL PRIVILEGES ON `app`.* TO `app`@`%`",
+    ]
     assert parse_grants(lines) == {("SELECT", "shop.*"), ("SHOW VIEW", "shop.*"), ("ALL PRIVILEGES", "app.*")}
     command = MysqlGrants().command(user="report", host="localhost")
     assert "IDENTIFIED BY PASSWORD" in command and "sed" in command  # stripped on the host
@@ -40,14 +42,18 @@ def test_grant_lines_parse_to_pairs_and_hide_nothing_sensitive():
 
 
 def test_spec_normalises_privileges_and_checks_references():
-    parsed = spec(databases=[{"name": "shop"}],
-                  users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["all", "select"]}}])
+    parsed = spec(
+        databases=[{"name": "shop"}],
+        users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["all", "select"]}}],
+    )
     assert parsed.users[0].privileges == {"shop": ["ALL PRIVILEGES", "SELECT"]}
     with pytest.raises(ValidationError, match="undeclared database 'nope'"):
         spec(users=[{"name": "app", "password": "pw-123", "privileges": {"nope": ["SELECT"]}}])
     with pytest.raises(ValidationError, match="unknown privilege"):
-        spec(databases=[{"name": "shop"}],
-             users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["DROP TABLES; --"]}}])
+        spec(
+            databases=[{"name": "shop"}],
+            users=[{"name": "app", "password": "pw-123", "privileges": {"shop": ["DROP TABLES; --"]}}],
+        )
     with pytest.raises(ValidationError, match="name"):
         spec(databases=[{"name": "shop`; DROP"}])
     with pytest.raises(ValidationError, match="bind_address"):
@@ -59,20 +65,20 @@ def test_spec_normalises_privileges_and_checks_references():
 
 
 def test_server_settings_template():
-    config = render("mysql/fleetops.cnf.j2", mysql=spec(settings={"slow_query_log": True,
-                                                                  "max_connections": 50}))
+    config = render("mysql/fleetops.cnf.j2", mysql=spec(settings={"slow_query_log": True, "max_connections": 50}))
     assert "[mysqld]" in config and "slow_query_log = ON" in config
     assert "max_connections = 50" in config and "bind-address = 127.0.0.1" in config
 
 
 @pytest.mark.parametrize("compression", ["zstd", "gzip", "none"])
 def test_backup_script_renders_and_parses(tmp_path, compression):
-    policy = spec(databases=[{"name": "shop"}],
-                  backup={"password": "canary-pw-123", "compression": compression,
-                          "encryption_key": "canary-key-456"}).backup
+    policy = spec(
+        databases=[{"name": "shop"}],
+        backup={"password": "canary-pw-123", "compression": compression, "encryption_key": "canary-key-456"},
+    ).backup
     script = render("mysql/backup.sh.j2", policy=policy, databases=["shop"])
     path = tmp_path / "backup.sh"
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    assert 'DATABASES=(shop )' in script and "set -euo pipefail" in script
+    assert "DATABASES=(shop )" in script and "set -euo pipefail" in script
     assert "canary-pw-123" not in script and "canary-key-456" not in script  # files only

@@ -19,8 +19,11 @@ from fleetops.platform.schema import SCHEMA_VERSION, password_hash, verify_passw
 from fleetops.roles.platform import reference_statements
 from fleetops.roles.platform_spec import PlatformData, PlatformSpec
 
-SPEC = {"db_password": "pw-123", "admins": [{"name": "admin", "password": "s3cret"}],
-        "event_labels": [{"label": "face", "severity": "info", "description": "a face"}]}
+SPEC = {
+    "db_password": "pw-123",
+    "admins": [{"name": "admin", "password": "s3cret"}],
+    "event_labels": [{"label": "face", "severity": "info", "description": "a face"}],
+}
 
 
 def test_password_hash_has_a_random_salt_and_verifies():
@@ -34,8 +37,12 @@ TOKENS = {"gw1": "a" * 64, "gw2": "b" * 64}
 
 
 def in_sync_state(spec: PlatformSpec) -> dict:
-    return {"schema": SCHEMA_VERSION, "admins": {a.name: password_hash(a.password.reveal()) for a in spec.admins},
-            "gateways": dict(TOKENS), "labels": {"face": ["info", "a face"]}}
+    return {
+        "schema": SCHEMA_VERSION,
+        "admins": {a.name: password_hash(a.password.reveal()) for a in spec.admins},
+        "gateways": dict(TOKENS),
+        "labels": {"face": ["info", "a face"]},
+    }
 
 
 def test_reference_data_runs_sql_only_on_drift():
@@ -55,12 +62,15 @@ def test_reference_data_runs_sql_only_on_drift():
     assert any("ADD COLUMN IF NOT EXISTS token_sha256" in s for s in fresh)  # databases made by v1
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"admins": []}, "admins"),
-    ({"db_password": 'ab"cd'}, "double quotes"),
-    ({"event_labels": [{"label": "x", "severity": "fatal"}]}, "severity"),
-    ({"database": "Bad-Name"}, "database"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"admins": []}, "admins"),
+        ({"db_password": 'ab"cd'}, "double quotes"),
+        ({"event_labels": [{"label": "x", "severity": "fatal"}]}, "severity"),
+        ({"database": "Bad-Name"}, "database"),
+    ],
+)
 def test_bad_platform_data_is_refused(change, message):
     with pytest.raises(ValidationError, match=message):
         PlatformData.model_validate({"platform": {**SPEC, **change}})
@@ -93,8 +103,13 @@ def test_reporter_sends_heartbeats_and_keeps_events_until_delivered():
         paths = [path for path, _ in _Collector.received]
         assert paths == ["/api/heartbeat", "/api/events"]
         assert _Collector.received[0][1]["gateway"] == "gw1" and _Collector.received[0][1]["ready"] is True
-        assert _Collector.received[1][1]["events"][0] == {"gateway": "gw1", "label": "face", "confidence": 0.9,
-                                                          "frames": 3, "time": now}
+        assert _Collector.received[1][1]["events"][0] == {
+            "gateway": "gw1",
+            "label": "face",
+            "confidence": 0.9,
+            "frames": 3,
+            "time": now,
+        }
     finally:
         server.shutdown()
 
@@ -102,8 +117,9 @@ def test_reporter_sends_heartbeats_and_keeps_events_until_delivered():
 def test_platform_config_check_is_one_line(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"database": "edge_platform", "option_file": "relative"}))
-    proc = subprocess.run([sys.executable, platform_app.__file__, "--check-config", "--config", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, platform_app.__file__, "--check-config", "--config", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode != 0 and len(proc.stderr.strip().splitlines()) == 1 and "option_file" in proc.stderr
 
 

@@ -26,8 +26,9 @@ def host_checks() -> list:
 def test_every_bundled_host_check_judges_a_real_probe_answer():
     checks = host_checks()
     requests = [{"id": str(index), **check.probe()} for index, check in enumerate(checks)]
-    proc = subprocess.run([sys.executable, "-"], input=build_script(requests), capture_output=True,
-                          timeout=120, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-"], input=build_script(requests), capture_output=True, timeout=120, check=True
+    )
     results = ast.literal_eval(proc.stdout.decode().splitlines()[1])["results"]
     kinds = set()
     for index, check in enumerate(checks):

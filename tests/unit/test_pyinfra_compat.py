@@ -82,8 +82,10 @@ def test_only_the_compat_module_touches_pyinfra_internals():
     from pathlib import Path
 
     root = Path(__file__).parents[2]
-    private = re.compile(r"pyinfra_cli|_maybe_is_change|_combined_output|\._commands\b|all_argument_meta|"
-                         r"run_host_op|generate_color_diff")
+    private = re.compile(
+        r"pyinfra_cli|_maybe_is_change|_combined_output|\._commands\b|all_argument_meta|"
+        r"run_host_op|generate_color_diff"
+    )
     offenders = []
     for folder in ("fleetops", "cli", "roles", "checks", "deploys"):
         for path in (root / folder).rglob("*.py"):

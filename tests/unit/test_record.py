@@ -11,10 +11,13 @@ from fleetops.secrets import Secret
 
 def make_record(dry=False) -> RunRecord:
     record = RunRecord(deploy="deploys/baseline.py", inventory="inv.py", dry_run=dry)
-    record.hosts["a"] = HostResult(status="changed", operations=[
-        OperationResult("write file", "h1", "changed", True, commands=2, duration_s=0.1, diff="+ x"),
-        OperationResult("noop", "h2", "ok", False, commands=0, duration_s=0.0),
-    ])
+    record.hosts["a"] = HostResult(
+        status="changed",
+        operations=[
+            OperationResult("write file", "h1", "changed", True, commands=2, duration_s=0.1, diff="+ x"),
+            OperationResult("noop", "h2", "ok", False, commands=0, duration_s=0.0),
+        ],
+    )
     record.hosts["b"] = HostResult(status="ok", operations=[OperationResult("noop", "h2", "ok", False)])
     record.ended_at = record.started_at
     return record

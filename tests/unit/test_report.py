@@ -10,19 +10,49 @@ from fleetops.report import collect, outputs
 
 
 def host(name, cpu, p95=None, reachable=True):
-    data = {"host": name, "reachable": reachable, "error": None, "cpu_pct": cpu, "mem_pct": 10.0,
-            "disk_pct": 20.0, "net_rx_bps": 1.0, "net_tx_bps": 2.0, "gpu": None, "window_s": 5}
+    data = {
+        "host": name,
+        "reachable": reachable,
+        "error": None,
+        "cpu_pct": cpu,
+        "mem_pct": 10.0,
+        "disk_pct": 20.0,
+        "net_rx_bps": 1.0,
+        "net_tx_bps": 2.0,
+        "gpu": None,
+        "window_s": 5,
+    }
     if p95 is not None:
-        data["inference"] = {"present": True, "count": 10, "p50": p95 / 2, "p95": p95, "p99": p95 * 1.2,
-                             "below_threshold_share": 0.1, "confidence_histogram": [0] * 9 + [10]}
+        data["inference"] = {
+            "present": True,
+            "count": 10,
+            "p50": p95 / 2,
+            "p95": p95,
+            "p99": p95 * 1.2,
+            "below_threshold_share": 0.1,
+            "confidence_histogram": [0] * 9 + [10],
+        }
     return data
 
 
 def report(*hosts):
-    return {"format": "fleetops.report/v1", "started": "2026-11-25T00:00:00+00:00", "window_s": 5,
-            "hosts": list(hosts), "regressions": [],
-            "fleet": {"hosts": len(hosts), "reachable": len(hosts), "cpu_pct_mean": 1, "cpu_pct_max": 1,
-                      "mem_pct_mean": 1, "mem_pct_max": 1, "inferences": 10, "latency_p95_max": 1}}
+    return {
+        "format": "fleetops.report/v1",
+        "started": "2026-11-25T00:00:00+00:00",
+        "window_s": 5,
+        "hosts": list(hosts),
+        "regressions": [],
+        "fleet": {
+            "hosts": len(hosts),
+            "reachable": len(hosts),
+            "cpu_pct_mean": 1,
+            "cpu_pct_max": 1,
+            "mem_pct_mean": 1,
+            "mem_pct_max": 1,
+            "inferences": 10,
+            "latency_p95_max": 1,
+        },
+    }
 
 
 def test_parse_window():

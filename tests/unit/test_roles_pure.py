@@ -10,7 +10,13 @@ from fleetops.runner.deploy import _planned_if
 def test_devenv_packages_per_os():
     spec = DevenvSpec(java=True, extra_packages=["make"])
     assert devenv_packages(spec, "debian") == [
-        "python3", "python3-venv", "python3-pip", "git", "openjdk-17-jdk-headless", "make"]
+        "python3",
+        "python3-venv",
+        "python3-pip",
+        "git",
+        "openjdk-17-jdk-headless",
+        "make",
+    ]
     assert "java-17-openjdk-devel" in devenv_packages(spec, "redhat")
     assert devenv_packages(DevenvSpec(python=False, git=False), "debian") == []
 
@@ -23,7 +29,6 @@ def planned(is_change: bool):
 
 
 def op(**global_arguments):
-    from types import SimpleNamespace
 
     return SimpleNamespace(global_arguments=global_arguments)
 

@@ -17,9 +17,16 @@ def ftp(**values):
 def test_vsftpd_config_defaults_are_safe():
     config = render("vsftpd/vsftpd.conf.j2", ftp=ftp(), cert_file="/c", key_file="/k")
     lines = set(config.splitlines())
-    assert {"anonymous_enable=NO", "chroot_local_user=YES", "allow_writeable_chroot=NO",
-            "userlist_enable=YES", "userlist_deny=NO", "pasv_min_port=40000",
-            "pasv_max_port=40100", "ssl_enable=NO"} <= lines
+    assert {
+        "anonymous_enable=NO",
+        "chroot_local_user=YES",
+        "allow_writeable_chroot=NO",
+        "userlist_enable=YES",
+        "userlist_deny=NO",
+        "pasv_min_port=40000",
+        "pasv_max_port=40100",
+        "ssl_enable=NO",
+    } <= lines
     assert all("=" in line for line in lines if line and not line.startswith("#"))
 
 
@@ -32,13 +39,16 @@ def test_vsftpd_config_with_tls_and_options():
     assert spec.allowed == ["ftpuser"]
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"pasv_min_port": 50000, "pasv_max_port": 40000}, "above pasv_max_port"),
-    ({"pasv_address": "ftp.example"}, "not an IPv4 address"),
-    ({"extra_options": {"banner": "x\nlisten=NO"}}, "extra_options"),
-    ({"tls": {"enabled": True, "cert": "-----BEGIN CERTIFICATE-----"}}, "both cert and key"),
-    ({"users": [{"name": "x", "password_hash": "plaintext"}]}, "crypt"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"pasv_min_port": 50000, "pasv_max_port": 40000}, "above pasv_max_port"),
+        ({"pasv_address": "ftp.example"}, "not an IPv4 address"),
+        ({"extra_options": {"banner": "x\nlisten=NO"}}, "extra_options"),
+        ({"tls": {"enabled": True, "cert": "-----BEGIN CERTIFICATE-----"}}, "both cert and key"),
+        ({"users": [{"name": "x", "password_hash": "plaintext"}]}, "crypt"),
+    ],
+)
 def test_bad_ftp_values_are_rejected(values, message):
     with pytest.raises(ValidationError, match=message):
         FtpData.model_validate({"ftp": values})
@@ -51,8 +61,9 @@ def web(*sites, **values):
 def test_nginx_static_site_with_tls_and_userdir():
     spec = web({"name": "lab", "default_server": True, "tls": {"redirect_http": True}, "userdir": True})
     site = spec.sites[0]
-    config = render("nginx/site.conf.j2", site=site, cert_file="/etc/nginx/tls/lab.crt",
-                    key_file="/etc/nginx/tls/lab.key")
+    config = render(
+        "nginx/site.conf.j2", site=site, cert_file="/etc/nginx/tls/lab.crt", key_file="/etc/nginx/tls/lab.key"
+    )
     assert "listen 443 ssl default_server;" in config
     assert "return 301 https://$host$request_uri;" in config
     assert "root /var/www/lab;" in config and "alias /home/$1/public_html$2;" in config
@@ -67,13 +78,16 @@ def test_nginx_reverse_proxy_site():
     assert site.upstream_hostport == ("127.0.0.1", 8080)
 
 
-@pytest.mark.parametrize("sites, message", [
-    ([{"name": "a", "proxy_pass": "http://x:1", "root": "/srv"}], "reverse proxy has no root"),
-    ([{"name": "a"}, {"name": "a"}], "duplicate sites"),
-    ([{"name": "a", "proxy_pass": "http://x; evil"}], "proxy_pass"),
-    ([{"name": "Bad Name"}], "name"),
-    ([{"name": "a", "extra_directives": ["gzip on"]}], "extra_directives"),
-])
+@pytest.mark.parametrize(
+    "sites, message",
+    [
+        ([{"name": "a", "proxy_pass": "http://x:1", "root": "/srv"}], "reverse proxy has no root"),
+        ([{"name": "a"}, {"name": "a"}], "duplicate sites"),
+        ([{"name": "a", "proxy_pass": "http://x; evil"}], "proxy_pass"),
+        ([{"name": "Bad Name"}], "name"),
+        ([{"name": "a", "extra_directives": ["gzip on"]}], "extra_directives"),
+    ],
+)
 def test_bad_web_values_are_rejected(sites, message):
     with pytest.raises(ValidationError, match=message):
         web(*sites)

@@ -23,11 +23,14 @@ def workspace(tmp_path, monkeypatch):
 
 def deploy_file(workspace: Path, body: str) -> Path:
     path = workspace / "deploy.py"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         from pyinfra.operations import files, server
         from fleetops.operations.files import managed_file
         ROOT = {str(workspace / "target")!r}
-        """) + textwrap.dedent(body))
+        """)
+        + textwrap.dedent(body)
+    )
     return path
 
 
@@ -80,10 +83,13 @@ def test_dry_run_changes_nothing_and_shows_the_diff(workspace):
 
 
 def test_a_failing_operation_fails_the_host_not_reachability(workspace):
-    deploy = deploy_file(workspace, """
+    deploy = deploy_file(
+        workspace,
+        """
         server.shell(name="Breaks", commands=["echo broken-on-purpose >&2; exit 3"])
         server.shell(name="Never runs", commands=["true"])
-    """)
+    """,
+    )
     record = run(workspace, deploy)
     host = record["hosts"]["@local"]
     assert host["status"] == "failed" and "Breaks" in host["error"], host
@@ -92,9 +98,12 @@ def test_a_failing_operation_fails_the_host_not_reachability(workspace):
 
 
 def test_an_operation_that_cannot_be_planned_fails_the_host_with_the_reason(workspace):
-    deploy = deploy_file(workspace, """
+    deploy = deploy_file(
+        workspace,
+        """
         files.directory(name="A file where a directory should be", path=ROOT, present=True)
-    """)
+    """,
+    )
     (workspace / "target").write_text("I am a file")
     record = run(workspace, deploy)
     host = record["hosts"]["@local"]

@@ -78,8 +78,9 @@ def test_f3_down_never_removes_a_symlinked_lab_directory(tmp_path, monkeypatch):
 def _policy(**backup):
     from fleetops.roles.mysql_spec import MysqlData
 
-    return MysqlData.model_validate({"mysql": {"databases": [{"name": "shop"}],
-                                               "backup": {"password": "backup-pw-1", **backup}}}).mysql.backup
+    return MysqlData.model_validate(
+        {"mysql": {"databases": [{"name": "shop"}], "backup": {"password": "backup-pw-1", **backup}}}
+    ).mysql.backup
 
 
 @pytest.mark.parametrize("bad", INJECTIONS + ["relative/path", "/var//x", "/var/x/", "/var/./x"])
@@ -93,15 +94,23 @@ def test_f5_backup_script_quotes_values_for_bash(tmp_path):
     policy = _policy().model_construct(**{**dict(_policy()), "destination": f"{tmp_path}/$(touch PWNED)'x"})
     script = render("mysql/backup.sh.j2", policy=policy, databases=["shop"])
     line = next(line for line in script.splitlines() if line.startswith("DEST="))
-    out = subprocess.run(["bash", "-c", f'{line}\nprintf %s "$DEST"'], capture_output=True, text=True,
-                         cwd=tmp_path)
+    out = subprocess.run(["bash", "-c", f'{line}\nprintf %s "$DEST"'], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout == f"{tmp_path}/$(touch PWNED)'x"
     assert not (tmp_path / "PWNED").exists()
 
 
 # ----- F6: the backup password was written unescaped into a MySQL option file ------------------
-@pytest.mark.parametrize("bad", ['x"\nuser=root\n[mysqldump]\nresult-file=/tmp/x\n#', "back\\slash", "new\nline",
-                                 'dq"uote', "tab\there", "cr\rhere"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        'x"\nuser=root\n[mysqldump]\nresult-file=/tmp/x\n#',
+        "back\\slash",
+        "new\nline",
+        'dq"uote',
+        "tab\there",
+        "cr\rhere",
+    ],
+)
 def test_f6_option_file_passwords_refuse_what_the_format_cannot_hold(bad):
     with pytest.raises(ValidationError, match="option file"):
         _policy(password=bad)
@@ -111,8 +120,9 @@ def test_f6_platform_db_password_has_the_same_rule():
     from fleetops.roles.platform_spec import PlatformData
 
     with pytest.raises(ValidationError, match="option file"):
-        PlatformData.model_validate({"platform": {"db_password": "pa\\ss-word", "admins": [
-            {"name": "admin", "password": "admin-pw-1"}]}})
+        PlatformData.model_validate(
+            {"platform": {"db_password": "pa\\ss-word", "admins": [{"name": "admin", "password": "admin-pw-1"}]}}
+        )
 
 
 def test_f6_shell_and_comment_characters_stay_inside_the_quoted_value():
@@ -123,8 +133,16 @@ def test_f6_shell_and_comment_characters_stay_inside_the_quoted_value():
 
 
 # ----- F9: nginx directive/block injection through web.sites[].root -----------------------------
-@pytest.mark.parametrize("root", ["/var/www/lab; location /etc/ { alias /etc/; autoindex on; } set $x /x",
-                                  "/var/www/a b", '/var/www/"x"', "/var/www/x\n", "/var/www/../../etc"])
+@pytest.mark.parametrize(
+    "root",
+    [
+        "/var/www/lab; location /etc/ { alias /etc/; autoindex on; } set $x /x",
+        "/var/www/a b",
+        '/var/www/"x"',
+        "/var/www/x\n",
+        "/var/www/../../etc",
+    ],
+)
 def test_f9_web_root_cannot_carry_directives(root):
     from fleetops.roles.web_spec import WebData
 
@@ -156,9 +174,19 @@ def test_f15_run_records_mask_every_secret_whatever_its_characters(value):
 
     Secret(value)
     record = RunRecord(deploy="d.py", inventory="i.py", dry_run=True)
-    record.hosts["h"] = HostResult(status="changed", operations=[OperationResult(
-        name="op", hash="x", status="pending", changed=True, diff=f"+x = {value}\n",
-        error=f"failed with {value!r}")])
+    record.hosts["h"] = HostResult(
+        status="changed",
+        operations=[
+            OperationResult(
+                name="op",
+                hash="x",
+                status="pending",
+                changed=True,
+                diff=f"+x = {value}\n",
+                error=f"failed with {value!r}",
+            )
+        ],
+    )
     data = record.to_dict()  # used to raise JSONDecodeError for "2026" / "true"
     text = repr(data)
     assert value not in text and repr(value)[1:-1] not in text
@@ -212,9 +240,17 @@ def test_f16_check_messages_are_redacted():
 
 
 # ----- F17: one hostile host crashed the sweep; markup in messages ------------------------------
-@pytest.mark.parametrize("stdout", [b"{'clock': 1.0}\n{'results': [1, 2]}\n", b"{'clock': 1.0}\n{'results': {'0': 5}}\n",
-                                    b"{'clock': 'x'}\n{'results': {}}\n", b"[" * 100000 + b"\n",
-                                    b"{'clock': 1.0}\n{'results': {}, 'cpu_s': 'lots'}\n", b"\xff\xfe garbage"])
+@pytest.mark.parametrize(
+    "stdout",
+    [
+        b"{'clock': 1.0}\n{'results': [1, 2]}\n",
+        b"{'clock': 1.0}\n{'results': {'0': 5}}\n",
+        b"{'clock': 'x'}\n{'results': {}}\n",
+        b"[" * 100000 + b"\n",
+        b"{'clock': 1.0}\n{'results': {}, 'cpu_s': 'lots'}\n",
+        b"\xff\xfe garbage",
+    ],
+)
 def test_f17_a_probe_answer_of_the_wrong_shape_is_a_probe_error(stdout):
     from fleetops.checking.remote import RoundTrip, _parse
 
@@ -229,8 +265,10 @@ def test_f17_a_host_whose_checks_blow_up_does_not_end_the_sweep(monkeypatch):
     from fleetops.checks.suite import plan_host, load_suite
 
     suite = load_suite("baseline")
-    work = [engine.HostWork(plan_host(suite, name, set(), {}), SshTarget(name=name, hostname="127.0.0.1"))
-            for name in ("good", "evil")]
+    work = [
+        engine.HostWork(plan_host(suite, name, set(), {}), SshTarget(name=name, hostname="127.0.0.1"))
+        for name in ("good", "evil")
+    ]
 
     def fake_check_host(item, timeout):
         if item.plan.host == "evil":
@@ -259,26 +297,32 @@ def _users(**user):
     return BaselineData.model_validate({"users": [{"name": "alice", **user}]})
 
 
-@pytest.mark.parametrize("user, key", [
-    ({"authorized_keys": ['ssh-ed25519 AAAA\ncommand="/bin/sh" ssh-rsa AAAAB3Nza attacker']}, "SSH public key"),
-    ({"password_hash": HASH + "\n"}, "crypt"),
-    ({"home": "/etc"}, "home"),
-    ({"home": "/home/../etc"}, "home"),
-    ({"name": "root"}, "system account"),
-    ({"name": "daemon"}, "system account"),
-])
+@pytest.mark.parametrize(
+    "user, key",
+    [
+        ({"authorized_keys": ['ssh-ed25519 AAAA\ncommand="/bin/sh" ssh-rsa AAAAB3Nza attacker']}, "SSH public key"),
+        ({"password_hash": HASH + "\n"}, "crypt"),
+        ({"home": "/etc"}, "home"),
+        ({"home": "/home/../etc"}, "home"),
+        ({"name": "root"}, "system account"),
+        ({"name": "daemon"}, "system account"),
+    ],
+)
 def test_f18_baseline_refuses_dangerous_users(user, key):
     with pytest.raises(ValidationError, match=key):
         _users(**user)
 
 
-@pytest.mark.parametrize("ftp, key", [
-    ({"users": [{"name": "root", "password_hash": HASH}]}, "system account"),
-    ({"users": [{"name": "f", "password_hash": HASH, "home": "/etc"}]}, "home"),
-    ({"extra_options": {"anonymous_enable": "YES"}}, "set by the role"),
-    ({"extra_options": {"ssl_enable": "NO"}}, "set by the role"),
-    ({"extra_options": {"chroot_local_user": "NO"}}, "set by the role"),
-])
+@pytest.mark.parametrize(
+    "ftp, key",
+    [
+        ({"users": [{"name": "root", "password_hash": HASH}]}, "system account"),
+        ({"users": [{"name": "f", "password_hash": HASH, "home": "/etc"}]}, "home"),
+        ({"extra_options": {"anonymous_enable": "YES"}}, "set by the role"),
+        ({"extra_options": {"ssl_enable": "NO"}}, "set by the role"),
+        ({"extra_options": {"chroot_local_user": "NO"}}, "set by the role"),
+    ],
+)
 def test_f18_ftp_refuses_overrides_and_system_accounts(ftp, key):
     from fleetops.roles.ftp_spec import FtpData
 
@@ -287,15 +331,18 @@ def test_f18_ftp_refuses_overrides_and_system_accounts(ftp, key):
 
 
 # ----- F19: bad input ended in tracebacks ---------------------------------------------------------
-@pytest.mark.parametrize("data, message", [
-    ({"hosts": [{"name": "a", "groups": ["class"]}]}, "Python keyword"),
-    ({"hosts": [{"name": "a", "groups": ["lambda"]}]}, "Python keyword"),
-    ({"subnet": "127.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
-    ({"subnet": "0.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
-    ({"subnet": "169.254.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
-    ({"subnet": "240.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
-    ({"subnet": "10.77.0.5/24", "hosts": [{"name": "a"}]}, "host bits set; did you mean 10.77.0.0/24"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"hosts": [{"name": "a", "groups": ["class"]}]}, "Python keyword"),
+        ({"hosts": [{"name": "a", "groups": ["lambda"]}]}, "Python keyword"),
+        ({"subnet": "127.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
+        ({"subnet": "0.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
+        ({"subnet": "169.254.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
+        ({"subnet": "240.0.0.0/24", "hosts": [{"name": "a"}]}, "private range"),
+        ({"subnet": "10.77.0.5/24", "hosts": [{"name": "a"}]}, "host bits set; did you mean 10.77.0.0/24"),
+    ],
+)
 def test_f19_lab_specs_that_would_break_later(data, message):
     from fleetops.lab.spec import parse_spec
 
@@ -314,11 +361,14 @@ def test_f19_lab_subnet_on_the_controllers_own_network_is_refused(monkeypatch):
     network.check_not_local(ipaddress.IPv4Network("10.77.0.0/24"), "fo-lab")
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\xff\xfe\x00binary", "not a UTF-8 text file"),
-    (b"checks: 5\n", "expected a list of checks"),
-    (b"root:$6$secret-hash-field:19000:0:99999:7:::\n:", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe\x00binary", "not a UTF-8 text file"),
+        (b"checks: 5\n", "expected a list of checks"),
+        (b"root:$6$secret-hash-field:19000:0:99999:7:::\n:", "not valid YAML"),
+    ],
+)
 def test_f19_bad_suites_are_one_line(tmp_path, content, message):
     from fleetops.checks.suite import load_suite
 
@@ -372,26 +422,41 @@ def test_f5_backup_schedule_refuses_injection(bad):
         _policy(schedule=f"daily{bad}")
 
 
-@pytest.mark.parametrize("spec, data, key", [
-    ("web", {"sites": [{"name": "a", "server_names": ["x; root /etc"]}]}, "server_names"),
-    ("web", {"sites": [{"name": "a", "extra_directives": ["add_header X y; } server { listen 81;"]}]}, "extra_directives"),
-    ("web", {"sites": [{"name": "a", "proxy_pass": "http://x/;include /etc/passwd"}]}, "proxy_pass"),
-    ("ftp", {"extra_options": {"ftpd_banner": "hi\nanonymous_enable=YES"}}, "extra_options"),
-    ("ftp", {"pasv_address": "1.2.3.4\nlisten=NO"}, "pasv_address"),
-    ("baseline", {"sudo_rules": [{"name": "x", "who": "bob", "commands": ["/bin/ls\nbob ALL=(ALL) ALL"]}]}, "commands"),
-    ("baseline", {"sudo_rules": [{"name": "x", "who": "bob ALL", "commands": ["/bin/ls"]}]}, "who"),
-    ("baseline", {"users": [{"name": "bob", "shell": "/bin/sh\nExecStart=/x"}]}, "shell"),
-    ("baseline", {"sshd": {"allow_groups": ["ops\nPermitRootLogin yes"]}}, "allow_groups"),
-    ("edge", {"model_dir": "m", "server_api": "http://x'; rm -rf /"}, "server_api"),
-    ("edge", {"model_dir": "m", "listen_host": "0.0.0.0 --reload"}, "listen_host"),
-])
+@pytest.mark.parametrize(
+    "spec, data, key",
+    [
+        ("web", {"sites": [{"name": "a", "server_names": ["x; root /etc"]}]}, "server_names"),
+        (
+            "web",
+            {"sites": [{"name": "a", "extra_directives": ["add_header X y; } server { listen 81;"]}]},
+            "extra_directives",
+        ),
+        ("web", {"sites": [{"name": "a", "proxy_pass": "http://x/;include /etc/passwd"}]}, "proxy_pass"),
+        ("ftp", {"extra_options": {"ftpd_banner": "hi\nanonymous_enable=YES"}}, "extra_options"),
+        ("ftp", {"pasv_address": "1.2.3.4\nlisten=NO"}, "pasv_address"),
+        (
+            "baseline",
+            {"sudo_rules": [{"name": "x", "who": "bob", "commands": ["/bin/ls\nbob ALL=(ALL) ALL"]}]},
+            "commands",
+        ),
+        ("baseline", {"sudo_rules": [{"name": "x", "who": "bob ALL", "commands": ["/bin/ls"]}]}, "who"),
+        ("baseline", {"users": [{"name": "bob", "shell": "/bin/sh\nExecStart=/x"}]}, "shell"),
+        ("baseline", {"sshd": {"allow_groups": ["ops\nPermitRootLogin yes"]}}, "allow_groups"),
+        ("edge", {"model_dir": "m", "server_api": "http://x'; rm -rf /"}, "server_api"),
+        ("edge", {"model_dir": "m", "listen_host": "0.0.0.0 --reload"}, "listen_host"),
+    ],
+)
 def test_f9_directive_values_are_validated_for_their_language(spec, data, key):
     from fleetops.roles.edge_spec import EdgeData
     from fleetops.roles.ftp_spec import FtpData
     from fleetops.roles.spec import BaselineData
     from fleetops.roles.web_spec import WebData
 
-    model, wrap = {"web": (WebData, "web"), "ftp": (FtpData, "ftp"), "edge": (EdgeData, "edge"),
-                   "baseline": (BaselineData, None)}[spec]
+    model, wrap = {
+        "web": (WebData, "web"),
+        "ftp": (FtpData, "ftp"),
+        "edge": (EdgeData, "edge"),
+        "baseline": (BaselineData, None),
+    }[spec]
     with pytest.raises(ValidationError, match=key):
         model.model_validate({wrap: data} if wrap else data)

@@ -11,12 +11,15 @@ from fleetops.models import manifest as manifests
 from fleetops.models import runtime, zoo
 
 
-@pytest.mark.parametrize("name, labels, task", [
-    ("orientation", ["0", "90", "180", "270"], "image-classification"),
-    ("face", ["no face", "face"], "face-detection"),
-    ("vad", ["silence", "speech"], "voice-activity-detection"),
-    ("ops-text", ["disk", "network", "auth", "service"], "text-classification"),
-])
+@pytest.mark.parametrize(
+    "name, labels, task",
+    [
+        ("orientation", ["0", "90", "180", "270"], "image-classification"),
+        ("face", ["no face", "face"], "face-detection"),
+        ("vad", ["silence", "speech"], "voice-activity-detection"),
+        ("ops-text", ["disk", "network", "auth", "service"], "text-classification"),
+    ],
+)
 def test_bundled_model_builds_and_answers_its_golden_inputs(tmp_path, name, labels, task):
     manifest = zoo.build(name, tmp_path / name)
     assert manifests.load(tmp_path / name).sha256 == manifest.sha256  # file matches the manifest

@@ -20,8 +20,10 @@ def context(run: CheckRun) -> dict:
         if result.check not in checks:
             checks.append(result.check)
         cells[result.host][result.check] = result
-    problems = sorted((result for result in run.results if result.status != Status.OK),
-                      key=lambda result: (-result.status.rank, result.host, result.check))
+    problems = sorted(
+        (result for result in run.results if result.status != Status.OK),
+        key=lambda result: (-result.status.rank, result.host, result.check),
+    )
     return {
         "run": run,
         "started": datetime.fromtimestamp(run.started, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),

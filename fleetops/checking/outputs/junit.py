@@ -25,15 +25,24 @@ def to_xml(run: CheckRun) -> ET.ElementTree:
     for host, results in hosts.items():
         failures = sum(result.status in (Status.CRITICAL, Status.WARNING) for result in results)
         errors = sum(result.status == Status.UNKNOWN for result in results)
-        suite = ET.SubElement(root, "testsuite", name=host, hostname=host, timestamp=stamp,
-                              tests=str(len(results)), failures=str(failures), errors=str(errors),
-                              skipped="0", time=f"{sum(r.duration_s for r in results):.3f}")
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=host,
+            hostname=host,
+            timestamp=stamp,
+            tests=str(len(results)),
+            failures=str(failures),
+            errors=str(errors),
+            skipped="0",
+            time=f"{sum(r.duration_s for r in results):.3f}",
+        )
         for result in results:
-            case = ET.SubElement(suite, "testcase", classname=f"fleetops.{host}",
-                                 name=result.check, time=f"{result.duration_s:.3f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"fleetops.{host}", name=result.check, time=f"{result.duration_s:.3f}"
+            )
             if result.status in (Status.CRITICAL, Status.WARNING):
-                failure = ET.SubElement(case, "failure", type=result.status.label,
-                                        message=result.message)
+                failure = ET.SubElement(case, "failure", type=result.status.label, message=result.message)
                 failure.text = f"{result.kind} {result.check} on {host}: {result.message}"
             elif result.status == Status.UNKNOWN:
                 error = ET.SubElement(case, "error", type="unknown", message=result.message)

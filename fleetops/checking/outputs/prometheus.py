@@ -20,18 +20,31 @@ from fleetops.fileutil import atomic_write_bytes
 
 def registry_for(run: CheckRun) -> CollectorRegistry:
     registry = CollectorRegistry()
-    status = Gauge("fleetops_check_status", "Check state: 0 ok, 1 warning, 2 critical, 3 unknown.",
-                   ["host", "check", "kind"], registry=registry)
-    value = Gauge("fleetops_check_value", "Value the check measured (unit in the label).",
-                  ["host", "check", "kind", "unit"], registry=registry)
-    duration = Gauge("fleetops_check_duration_seconds", "Time spent on one check.",
-                     ["host", "check"], registry=registry)
-    host_status = Gauge("fleetops_host_status", "Worst check state of a host.", ["host"],
-                        registry=registry)
-    last_run = Gauge("fleetops_check_last_run_timestamp_seconds",
-                     "When the check run started (Unix time).", ["suite"], registry=registry)
-    run_duration = Gauge("fleetops_check_run_duration_seconds", "Wall time of the check run.",
-                         ["suite"], registry=registry)
+    status = Gauge(
+        "fleetops_check_status",
+        "Check state: 0 ok, 1 warning, 2 critical, 3 unknown.",
+        ["host", "check", "kind"],
+        registry=registry,
+    )
+    value = Gauge(
+        "fleetops_check_value",
+        "Value the check measured (unit in the label).",
+        ["host", "check", "kind", "unit"],
+        registry=registry,
+    )
+    duration = Gauge(
+        "fleetops_check_duration_seconds", "Time spent on one check.", ["host", "check"], registry=registry
+    )
+    host_status = Gauge("fleetops_host_status", "Worst check state of a host.", ["host"], registry=registry)
+    last_run = Gauge(
+        "fleetops_check_last_run_timestamp_seconds",
+        "When the check run started (Unix time).",
+        ["suite"],
+        registry=registry,
+    )
+    run_duration = Gauge(
+        "fleetops_check_run_duration_seconds", "Wall time of the check run.", ["suite"], registry=registry
+    )
     for result in run.results:
         status.labels(result.host, result.check, result.kind).set(int(result.status))
         duration.labels(result.host, result.check).set(result.duration_s)

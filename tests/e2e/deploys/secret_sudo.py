@@ -14,6 +14,13 @@ CANARY = "CanarySudoStaged-4f2a91"
 CANARY_HASH = "$6$sudostagecanary$CanarySudoStagedHash0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
 
 files.directory(name="Secret directory", path="/etc/fleetops-e2e", mode="700", _sudo=True)
-managed_file(name="Secret file", path="/etc/fleetops-e2e/secret.conf", content=f"token = {CANARY}\n",
-             mode="600", sensitive=True, backup=False, _sudo=True)
+managed_file(
+    name="Secret file",
+    path="/etc/fleetops-e2e/secret.conf",
+    content=f"token = {CANARY}\n",
+    mode="600",
+    sensitive=True,
+    backup=False,
+    _sudo=True,
+)
 password_hash(name="Canary password", user="canary", hash=Secret(CANARY_HASH), _sudo=True)

@@ -6,10 +6,13 @@ CANARY_BACKUP_PASSWORD = "CanaryBackupPw-9d2e51"
 mysql = {
     "databases": [{"name": "shop"}],
     "users": [
-        {"name": "shop", "host": "localhost", "password": CANARY_DB_PASSWORD,
-         "privileges": {"shop": ["ALL"]}},
-        {"name": "report", "host": "localhost", "password": "report-password-e2e",
-         "privileges": {"shop": ["SELECT", "SHOW VIEW"]}},
+        {"name": "shop", "host": "localhost", "password": CANARY_DB_PASSWORD, "privileges": {"shop": ["ALL"]}},
+        {
+            "name": "report",
+            "host": "localhost",
+            "password": "report-password-e2e",
+            "privileges": {"shop": ["SELECT", "SHOW VIEW"]},
+        },
     ],
     "backup": {
         "schedule": "*-*-* *:*:00",  # every minute, so a test can watch the timer fire
