@@ -2,7 +2,7 @@
 VENV ?= .venv
 FLEETOPS = $(VENV)/bin/fleetops
 
-.PHONY: setup demo test test-fast down clean
+.PHONY: setup demo test test-fast lint down clean
 
 setup:
 	VENV=$(VENV) scripts/install-deps.sh
@@ -19,6 +19,12 @@ demo: setup
 
 test: setup
 	FLEETOPS_REQUIRE_LAB=1 $(VENV)/bin/python -m pytest tests
+
+# static checks CI runs before the tests: pyflakes/pycodestyle errors/bugbear, formatting, types
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-fast: setup
 	$(VENV)/bin/python -m pytest tests -m "not lab"

@@ -54,7 +54,7 @@ class Inference(Check):
 
     def collect(self, target: Target, timeout: float) -> dict:
         parts = urlsplit(self.url.format(address=target.address, host=target.name))
-        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=min(self.timeout, timeout))
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=min(self.timeout, timeout))
 
         # smoke traffic is marked: the app answers and logs it, but it never counts as a detection
         headers = {"Content-Type": "application/json", "X-Fleetops-Smoke": "1"}

@@ -100,7 +100,7 @@ class Ftp(Check):
                 return raw
             raw["login"] = True
             if self.tls:
-                client.prot_p()
+                client.prot_p()  # type: ignore[attr-defined]  # FTP_TLS when tls is set
             if self.chroot:
                 raw["pwd"] = client.pwd()
                 try:
@@ -122,7 +122,7 @@ class Ftp(Check):
     def _round_trip(self, client: ftplib.FTP) -> str | None:
         """Store, fetch and delete a random file; None when the bytes came back intact."""
         payload = os.urandom(64 * 1024)
-        path = f"{self.upload_dir.rstrip('/')}/fleetops-check-{uuid.uuid4().hex}.bin"
+        path = f"{(self.upload_dir or '').rstrip('/')}/fleetops-check-{uuid.uuid4().hex}.bin"
         try:
             client.storbinary(f"STOR {path}", io.BytesIO(payload))
         except ftplib.error_perm as error:

@@ -115,9 +115,11 @@ class Http(Check):
                 if not self.verify:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
-                conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=limit, context=context)
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    parts.hostname or "", parts.port or 443, timeout=limit, context=context
+                )
             else:
-                conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=limit)
+                conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=limit)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             headers = {"Host": self.host_header} if self.host_header else {}
             conn.request(self.method, path, headers=headers)
@@ -183,6 +185,8 @@ class Tls(Check):
             return {"error": f"certificate of {address}:{self.port} not valid for {name}: {error.verify_message}"}
         except (OSError, ssl.SSLError) as error:
             return {"error": f"TLS to {address}:{self.port}: {error}"}
+        if der is None:
+            return {"error": f"TLS to {address}:{self.port}: the server sent no certificate"}
         return {"name": name, **certificate_facts(der, name)}
 
     def judge(self, raw: dict) -> Outcome:
@@ -210,7 +214,7 @@ def certificate_facts(der: bytes, name: str) -> dict:
         alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = [*alt.get_values_for_type(x509.DNSName), *(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))]
     except x509.ExtensionNotFound:
-        names = [attr.value for attr in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+        names = [str(attr.value) for attr in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
     try:
         wanted_ip = str(ipaddress.ip_address(name))
     except ValueError:

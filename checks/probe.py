@@ -637,4 +637,4 @@ def main(requests):
 
 
 if __name__ == "__main__":
-    main(REQUESTS)  # noqa: F821 - a Python literal the controller puts before this file
+    main(REQUESTS)  # type: ignore[name-defined]  # noqa: F821 - a Python literal the controller puts before this file

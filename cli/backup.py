@@ -154,7 +154,7 @@ def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
     _finish(answers, as_json, rows, ["host", "status", "backup", "detail"], "verify")
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"

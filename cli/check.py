@@ -31,14 +31,14 @@ class CheckGroup(click.Group):
             click.echo(f"fleetops: error: {error}", err=True)
             ctx.exit(EXIT_UNKNOWN)
         except click.UsageError as error:
-            error.exit_code = EXIT_UNKNOWN
+            error.exit_code = EXIT_UNKNOWN  # type: ignore[misc]  # click reads it per instance
             raise
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            error.exit_code = EXIT_UNKNOWN
+            error.exit_code = EXIT_UNKNOWN  # type: ignore[misc]  # click reads it per instance
             raise
 
 
@@ -191,8 +191,9 @@ def _write_outputs(run, outputs: dict[str, Path | None], json_stdout: bool) -> N
     elif outputs["--json"]:
         atomic_write_text(outputs["--json"], json.dumps(data, indent=2, default=str) + "\n")
     for option, writer in writers.items():
-        if outputs[option]:
-            writer(run, outputs[option])
+        target = outputs[option]
+        if target is not None:
+            writer(run, target)
     for option, path in outputs.items():
         if path:
             click.echo(f"{option[2:]}: {path}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -39,7 +40,7 @@ def releases(inventory, limit, exclude, parallel, as_json) -> None:
         },
         parallel=parallel,
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for answer in answers:
         current = (answer.facts.get("current") or "").rsplit("/", 1)[-1]
         rows.append(

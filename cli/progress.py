@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from fleetops.runner.deploy import Progress
 
@@ -14,8 +15,8 @@ class RichProgress(Progress):
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._progress = None
-        self._task = None
+        self._progress: Any = None  # rich's Progress, made on __enter__
+        self._task: Any = None
 
     def __enter__(self) -> "RichProgress":
         if self.enabled:
@@ -54,7 +55,8 @@ class LineProgress(Progress):
 
     def __init__(self, label: str, every_s: float = 15.0) -> None:
         self.label, self.every_s = label, every_s
-        self.name, self.total, self.done, self.failed = "", None, 0, 0
+        self.name, self.done, self.failed = "", 0, 0
+        self.total: int | None = None
         self.started = self.last = time.monotonic()
         self.last_tenth = 0
 

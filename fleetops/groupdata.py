@@ -33,7 +33,7 @@ def specs_for_deploy(deploy_file: Path) -> list[type[BaseModel]]:
         return []
     modules: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith(ROLES):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.startswith(ROLES):
             modules.add(node.module)
             modules.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):

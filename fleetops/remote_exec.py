@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from fleetops.checking.target import SshTarget
 from fleetops.fanout import per_host
@@ -72,7 +73,7 @@ class FactAnswer:
 
 
 def read_facts(
-    hosts: list, facts: dict[str, tuple[object, dict]], parallel: int | None = None, timeout: float = 60
+    hosts: list, facts: dict[str, tuple[Any, dict]], parallel: int | None = None, timeout: float = 60
 ) -> list[FactAnswer]:
     """``facts`` maps a key to ``(fact, arguments)``: every fact's own command runs on each host in
     one SSH session, and its output goes through the fact's own ``process``, exactly what pyinfra

@@ -90,13 +90,14 @@ def main(argv: list[str] | None, description: str, model: type[Config], create_a
         return 0
     import uvicorn
 
+    settings = config.model_dump()  # every app's config has listen_host/listen_port, maybe tls_*
     tls = {}
-    if getattr(config, "tls_cert", None):
-        tls = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key}
+    if settings.get("tls_cert"):
+        tls = {"ssl_certfile": settings["tls_cert"], "ssl_keyfile": settings["tls_key"]}
     uvicorn.run(
         create_app(config),
-        host=config.listen_host,
-        port=config.listen_port,
+        host=settings["listen_host"],
+        port=settings["listen_port"],
         log_level="warning",
         access_log=False,
         **tls,

@@ -28,7 +28,7 @@ def devenv_packages(spec: DevenvSpec, family: str) -> list[str]:
     if spec.git:
         packages += table["git"]
     if spec.java:
-        packages.append(table["java"].format(version=spec.java_version))
+        packages.append(str(table["java"]).format(version=spec.java_version))
     return packages + list(spec.extra_packages)
 
 

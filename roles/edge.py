@@ -154,7 +154,7 @@ def _secret_files(spec: EdgeSpec, receiver: "ServerLink") -> list:
             path=SERVER_TOKEN,
             mode="640",
             group=USER,
-            content=receiver.token.reveal() + "\n",
+            content=(receiver.token.reveal() if receiver.token else "") + "\n",
             sensitive=True,
             backup=False,
         )

@@ -94,7 +94,7 @@ class MysqlSpec(Strict):
     bind_address: str = "127.0.0.1"
     port: int = Field(3306, ge=1, le=65535)
     settings: dict[Setting, SettingValue | int | bool] = Field(
-        default_factory=lambda: {
+        default_factory=lambda: {  # type: ignore[arg-type]  # pydantic validates the literal
             "max_connections": 100,
             "innodb_buffer_pool_size": "128M",
             "slow_query_log": True,

@@ -39,6 +39,7 @@ from fleetops.roles.mysql_spec import Database, DbUserSpec, MysqlSpec
 from fleetops.roles.bundled_service import install_release, prune_history, restart_when_changed, switch_to
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData, PlatformSpec
+from fleetops.secrets import Secret
 
 ROOT = "/opt/fleetops-platform"
 ETC = "/etc/fleetops-platform"
@@ -137,7 +138,7 @@ def platform_receiver() -> None:
     prune_history(ROOT, release, keep=3)
 
 
-def certificate_pair(spec: PlatformSpec, target=None) -> tuple[str, object]:
+def certificate_pair(spec: PlatformSpec, target=None) -> tuple[str, Secret]:
     """The receiver's certificate (PEM) and key (Secret): from group data, or self-signed on the
     controller for the host's inventory name and address (``target``: default the current host)."""
     if spec.tls.cert is not None:

@@ -92,7 +92,7 @@ def append(run: CheckRun, path: Path | None = None) -> int:
             ],
         )
     connection.close()
-    return int(run_id)
+    return int(run_id or 0)
 
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")

@@ -86,7 +86,10 @@ def round_trip(target: SshTarget, requests: list[dict], timeout: float) -> Round
     client = None
     try:
         client = target.connect(timeout=remaining())
-        channel = client.get_transport().open_session(timeout=remaining())
+        transport = client.get_transport()
+        if transport is None:
+            raise paramiko.SSHException("no transport after connecting")
+        channel = transport.open_session(timeout=remaining())
         channel.settimeout(remaining())
         trip.sent = time.time()
         channel.exec_command(REMOTE_COMMAND)

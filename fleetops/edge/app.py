@@ -202,7 +202,8 @@ class Detector:
     threshold is one detection event (then the streak starts again)."""
 
     def __init__(self, config: Config) -> None:
-        self.config, self.label, self.streak = config, None, 0
+        self.config, self.streak = config, 0
+        self.label: str | None = None
 
     def observe(self, label: str, confidence: float) -> int | None:
         """The streak length when this observation confirms a detection, else None."""

@@ -13,6 +13,8 @@ group data again: declare a model there to keep it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import shlex
 import time
 from dataclasses import dataclass
@@ -60,7 +62,7 @@ class GatewayDeploy:
         self.manifest_sha = manifests.sha256_file(model_dir / MANIFEST_FILE)
         self.dest = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}-{self.manifest_sha[:8]}"
         self.steps: list[Step] = []
-        self.client = None
+        self.client: Any = None  # the SSH client while run() is connected
 
     def sh(self, command: str, timeout: float = 120) -> tuple[int, str, str]:
         return exec_command(self.client, command, timeout=timeout)

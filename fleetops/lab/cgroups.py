@@ -15,7 +15,7 @@ HIERARCHIES = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"), P
 
 def _roots() -> list[Path]:
     """Writable cgroup trees that track processes (hybrid v1 + v2, or pure v2)."""
-    roots = []
+    roots: list[Path] = []
     for root in HIERARCHIES:
         if (root / "cgroup.procs").exists() and os.access(root, os.W_OK):
             if root == Path("/sys/fs/cgroup") and roots:

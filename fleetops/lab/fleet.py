@@ -153,7 +153,11 @@ class Lab:
         if to_start:
             ensure_inotify_instances(
                 len(spec.hosts)
-                + sum(len(Lab(other).load_state().get("hosts", {})) for other in running_labs() if other != self.name)
+                + sum(
+                    len((Lab(other).load_state() or {}).get("hosts", {}))
+                    for other in running_labs()
+                    if other != self.name
+                )
             )
         for index, host in to_start:
             address = str(spec.address_of(index))
@@ -335,7 +339,7 @@ class Lab:
 
     def _stop_host(self, name: str, record: dict) -> None:
         pid = record.get("launcher_pid")
-        if _launcher_alive(pid, self.name, name):
+        if pid and _launcher_alive(pid, self.name, name):
             os.kill(pid, signal.SIGTERM)
             _wait_gone(pid, 20.0)
         for leftover in cgroups.pids(self.name, name):

@@ -7,13 +7,15 @@ execution time (``__call__``) and at plan time (``planned``), which the runner a
 
 from __future__ import annotations
 
+from typing import Any
+
 from fleetops.pyinfra_compat import will_change
 
 
 class AnyChanged:
     """True when any of the given operations changed (or, when planning, will change)."""
 
-    def __init__(self, *operations: object) -> None:
+    def __init__(self, *operations: Any) -> None:
         self.operations = operations
 
     def __call__(self) -> bool:
@@ -23,6 +25,6 @@ class AnyChanged:
         return any(will_change(operation) for operation in self.operations)
 
 
-def any_changed(*operations: object) -> AnyChanged:
+def any_changed(*operations: Any) -> AnyChanged:
     """``_if=any_changed(config, certificate)``: run only if one of them changed."""
     return AnyChanged(*operations)

@@ -92,6 +92,7 @@ def managed_file(
         yield StringCommand(" && ".join(steps))
         return
 
+    assert info, "a file whose sha256 matched exists"
     fixed = False
     if (info["user"], info["group"]) != (user, group):
         fixed = True

@@ -102,7 +102,7 @@ def switch_to_previous(path: str, parent: str):
     from fleetops.facts.releases import SideBySide
 
     link = host.get_fact(Link, path=path)
-    current = (link or {}).get("link_target")
+    current = link.get("link_target") if link else None
     others = [
         entry["name"]
         for entry in host.get_fact(SideBySide, path=parent)

@@ -99,7 +99,7 @@ class Event(Body):
     @field_validator("time")
     @classmethod
     def _time(cls, value: float) -> float:
-        return _recent(value)
+        return _recent(value) or value
 
 
 class Events(Body):

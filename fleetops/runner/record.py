@@ -129,7 +129,7 @@ class RunRecord:
             "summary": self.summary(),
             "hosts": hosts,
         }
-        return redact_data(record)
+        return dict(redact_data(record))  # type: ignore[call-overload]  # a dict stays a dict
 
 
 def validate(record: dict) -> None:

@@ -61,4 +61,6 @@ def to_xml(run: CheckRun) -> ET.ElementTree:
 
 
 def write(run: CheckRun, path: Path) -> None:
-    atomic_write_bytes(path, ET.tostring(to_xml(run).getroot(), encoding="utf-8", xml_declaration=True))
+    root = to_xml(run).getroot()
+    assert root is not None
+    atomic_write_bytes(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
