@@ -47,6 +47,30 @@ class Release:
         return f"{self.path}/venv/bin/python {self.path}/app.py --check-config --config {{}}"
 
 
+def service_layout(user: str, root: str, etc: str, extra_dirs: tuple[str, ...] = ()) -> None:
+    """The app's system account (no shell, no home), ``root`` with ``bundles/`` and ``releases/``
+    (plus ``extra_dirs`` under it), and ``etc`` readable by the account's group only."""
+    server.user(
+        name="Service account",
+        user=user,
+        system=True,
+        shell="/usr/sbin/nologin",
+        create_home=False,
+        home="/nonexistent",
+    )
+    for path in (root, f"{root}/bundles", f"{root}/releases", *(f"{root}/{d}" for d in extra_dirs)):
+        files.directory(name=f"Directory {path}", path=path, mode="755")
+    files.directory(name=f"Directory {etc}", path=etc, mode="750", user="root", group=user)
+
+
+def uninstall(unit: str, title: str, root: str, etc: str) -> None:
+    """Stop and disable the unit, then remove it, the app and its configuration."""
+    systemd.service(name=f"Stop the {title}", service=unit, running=False, enabled=False, _ignore_errors=True)
+    files.file(name="Remove the service unit", path=f"/etc/systemd/system/{unit}.service", present=False)
+    files.directory(name="Remove the app", path=root, present=False)
+    files.directory(name="Remove the configuration", path=etc, present=False)
+
+
 def install_release(root: str, bundle: Bundle) -> Release:
     """Upload the bundle and install it as ``root/releases/<key>`` (once; nothing when it exists)."""
     tarball = build_bundle(bundle)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pyinfra import host, inventory
 from pyinfra.api import deploy
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import files, systemd
 
 from fleetops.credentials import gateway_token
 
@@ -34,7 +34,14 @@ from fleetops.operations.files import managed_file
 from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.edge_spec import EdgeData, EdgeSpec
-from fleetops.roles.bundled_service import install_release, prune_history, restart_when_changed, switch_to
+from fleetops.roles.bundled_service import (
+    install_release,
+    prune_history,
+    restart_when_changed,
+    service_layout,
+    switch_to,
+    uninstall,
+)
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData
 from fleetops.secrets import Secret
@@ -63,17 +70,7 @@ def edge_app() -> None:
     manifest = manifests.load(spec.model_path)  # refuses a model that does not match its sha256
     receiver = server_link(spec)
     install(["python3-venv"], name="Install python3-venv")
-    server.user(
-        name="Service account",
-        user=USER,
-        system=True,
-        shell="/usr/sbin/nologin",
-        create_home=False,
-        home="/nonexistent",
-    )
-    for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases", f"{ROOT}/models"):
-        files.directory(name=f"Directory {path}", path=path, mode="755")
-    files.directory(name=f"Directory {ETC}", path=ETC, mode="750", user="root", group=USER)
+    service_layout(USER, ROOT, ETC, extra_dirs=("models",))
     files.directory(name=f"Directory {LOG_DIR}", path=LOG_DIR, mode="750", user=USER, group=USER)
     release = install_release(ROOT, EDGE)
     model_dir = f"{ROOT}/models/{manifest.name}-{manifest.sha256[:12]}"
@@ -229,7 +226,4 @@ def server_link(spec: EdgeSpec) -> ServerLink:
 
 
 def _uninstall() -> None:
-    systemd.service(name="Stop the edge app", service=UNIT, running=False, enabled=False, _ignore_errors=True)
-    files.file(name="Remove the service unit", path=f"/etc/systemd/system/{UNIT}.service", present=False)
-    files.directory(name="Remove the app", path=ROOT, present=False)
-    files.directory(name="Remove the configuration", path=ETC, present=False)
+    uninstall(UNIT, "edge app", ROOT, ETC)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pyinfra import host, inventory
 from pyinfra.api import deploy
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import systemd
 
 from fleetops.credentials import gateway_token, platform_certificate
 from fleetops.edge.bundle import PLATFORM
@@ -36,7 +36,14 @@ from fleetops.render import render
 from fleetops.roles.data import role_data
 from fleetops.roles.mysql import databases, users
 from fleetops.roles.mysql_spec import Database, DbUserSpec, MysqlSpec
-from fleetops.roles.bundled_service import install_release, prune_history, restart_when_changed, switch_to
+from fleetops.roles.bundled_service import (
+    install_release,
+    prune_history,
+    restart_when_changed,
+    service_layout,
+    switch_to,
+    uninstall,
+)
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData, PlatformSpec
 from fleetops.secrets import Secret
@@ -70,17 +77,7 @@ def platform_receiver() -> None:
     users(database)
 
     install(["python3-venv"], name="Install python3-venv")
-    server.user(
-        name="Service account",
-        user=USER,
-        system=True,
-        shell="/usr/sbin/nologin",
-        create_home=False,
-        home="/nonexistent",
-    )
-    for path in (ROOT, f"{ROOT}/bundles", f"{ROOT}/releases"):
-        files.directory(name=f"Directory {path}", path=path, mode="755")
-    files.directory(name=f"Directory {ETC}", path=ETC, mode="750", user="root", group=USER)
+    service_layout(USER, ROOT, ETC, extra_dirs=())
     release = install_release(ROOT, PLATFORM)
     options = managed_file(
         name="Database option file",
@@ -239,7 +236,4 @@ def reference_data(spec: PlatformSpec) -> None:
 
 
 def _uninstall() -> None:
-    systemd.service(name="Stop the platform receiver", service=UNIT, running=False, enabled=False, _ignore_errors=True)
-    files.file(name="Remove the service unit", path=f"/etc/systemd/system/{UNIT}.service", present=False)
-    files.directory(name="Remove the app", path=ROOT, present=False)
-    files.directory(name="Remove the configuration", path=ETC, present=False)
+    uninstall(UNIT, "platform receiver", ROOT, ETC)
