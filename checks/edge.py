@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field
 
 from fleetops.checks.base import Check, Outcome, Target, failed
 from fleetops.edge.inference import payload_of
+from fleetops.edge.layout import CONFIG
 from fleetops.secrets import Secret
 
 
@@ -134,7 +135,7 @@ class Device(Check):
         return f"device:{self.device or self.path}"
 
     def probe(self) -> dict:
-        return {"op": "device", "args": {"path": self.path, "config_key": self.device}}
+        return {"op": "device", "args": {"path": self.path, "config_key": self.device, "config_file": CONFIG}}
 
     def judge(self, raw: dict) -> Outcome:
         from fleetops.checks.base import passed
@@ -176,7 +177,7 @@ class PlatformApi(Check):
         return "platform:api"
 
     def probe(self) -> dict:
-        return {"op": "platform", "args": {"timeout": self.timeout}}
+        return {"op": "platform", "args": {"timeout": self.timeout, "config_file": CONFIG}}
 
     def judge(self, raw: dict) -> Outcome:
         if problem := receiver_unreachable(raw):
@@ -198,7 +199,7 @@ class Heartbeat(Check):
         return "platform:heartbeat"
 
     def probe(self) -> dict:
-        return {"op": "platform", "args": {"timeout": self.timeout}}  # the same probe as platform_api
+        return {"op": "platform", "args": {"timeout": self.timeout, "config_file": CONFIG}}  # as platform_api
 
     def judge(self, raw: dict) -> Outcome:
         if problem := receiver_unreachable(raw):

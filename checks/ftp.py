@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from fleetops.checks.base import Check, Outcome, Target, failed, passed
 from fleetops.checks.network import HOSTNAME_PATTERN
-from fleetops.roles.spec import SecretStr
+from fleetops.secrets import SecretStr
 
 
 class Ftp(Check):

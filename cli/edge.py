@@ -29,7 +29,7 @@ def releases(inventory, limit, exclude, parallel, as_json) -> None:
     from fleetops.facts.releases import LinkTarget, SideBySide
     from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
     from fleetops.remote_exec import read_facts
-    from fleetops.roles.edge import ROOT
+    from fleetops.edge.layout import ROOT
 
     hosts = select_hosts(load_inventory(resolve_inventory(inventory)), limit or ("gateway",), exclude)
     answers = read_facts(

@@ -13,6 +13,9 @@ import os
 import re
 import shlex
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 MASK = "***"
 MIN_LENGTH = 4  # a shorter value cannot be masked without masking ordinary text; Secret refuses it
@@ -125,6 +128,15 @@ def redact_data(data: object) -> object:
     if isinstance(data, (list, tuple)):
         return [redact_data(item) for item in data]
     return data
+
+
+def to_secret(value: object) -> object:
+    """A pydantic ``BeforeValidator``: a plain string from group data becomes a Secret."""
+    return Secret(value) if isinstance(value, str) else value
+
+
+# The type of a secret field in a spec or a check declaration (models need arbitrary_types_allowed).
+SecretStr = Annotated[Secret, BeforeValidator(to_secret)]
 
 
 class RedactingFilter(logging.Filter):

@@ -25,6 +25,7 @@ from pyinfra.operations import files, systemd
 from fleetops.credentials import gateway_token
 
 from fleetops.edge.bundle import EDGE
+from fleetops.edge.layout import CONFIG, ETC, INFER_TOKEN, LOG_DIR, ROOT, SERVER_CA, SERVER_TOKEN, UNIT, USER
 from fleetops.errors import InputError
 from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
@@ -45,13 +46,6 @@ from fleetops.roles.bundled_service import (
 from fleetops.roles.packages import install
 from fleetops.roles.platform_spec import PlatformData
 from fleetops.secrets import Secret
-
-ROOT = "/opt/fleetops-edge"
-ETC = "/etc/fleetops-edge"
-CONFIG = f"{ETC}/config.json"
-SERVER_TOKEN, SERVER_CA, INFER_TOKEN = f"{ETC}/server.token", f"{ETC}/server-ca.pem", f"{ETC}/infer.token"
-LOG_DIR = "/var/log/fleetops-edge"
-UNIT = USER = "fleetops-edge"
 
 
 # The group-data models this role reads: validated before a deploy that uses it connects.

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from fleetops.secrets import Secret
+from fleetops.secrets import Secret, SecretStr, to_secret
 
 UnixName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
 PackageName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9.+:~_-]*(=[\w.+:~-]+)?$")]
@@ -120,13 +120,8 @@ HomePath = Annotated[str, AfterValidator(_home_path)]
 AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$"), AfterValidator(_account_name)]
 
 
-def _to_secret(value: object) -> object:
-    return Secret(value) if isinstance(value, str) else value
-
-
-SecretStr = Annotated[Secret, BeforeValidator(_to_secret)]
 # A secret that is written into a MySQL option file (checked before anything is rendered).
-OptionFileSecret = Annotated[Secret, BeforeValidator(_to_secret), AfterValidator(_option_file_safe)]
+OptionFileSecret = Annotated[Secret, BeforeValidator(to_secret), AfterValidator(_option_file_safe)]
 
 
 class Strict(BaseModel):

@@ -26,7 +26,7 @@ from fleetops.checks.edge import Inference
 from fleetops.checks.result import Status
 from fleetops.models import manifest as manifests
 from fleetops.models.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
-from fleetops.roles.edge import ROOT, UNIT
+from fleetops.edge.layout import CONFIG, ROOT, UNIT
 from fleetops.runner.record import HostResult, OperationResult
 from fleetops.secrets import redact
 from fleetops.sshutil import exec_command
@@ -36,7 +36,7 @@ GATE_LATENCY_MS = 1000.0  # p95 over HTTP; above this a model fails the gate
 # The app loads its model before it starts listening, so once /health answers, /ready is final.
 WAIT_UP = (
     'for i in $(seq 120); do python3 -c "import json, urllib.request; '
-    "c = json.load(open('/etc/fleetops-edge/config.json')); h = c.get('listen_host', '127.0.0.1'); "
+    f"c = json.load(open('{CONFIG}')); h = c.get('listen_host', '127.0.0.1'); "
     "h = '127.0.0.1' if h in ('0.0.0.0', '::') else h; "
     'urllib.request.urlopen(f\'http://{h}:{c[\\"listen_port\\"]}/health\', timeout=2)" 2>/dev/null && exit 0; '
     "sleep 0.5; done; exit 1"
