@@ -200,27 +200,38 @@ def inspect(model_dir, verbose, quiet, as_json) -> None:
 def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
     """Upload MODEL_DIR to the gateways, switch, smoke-gate; roll back automatically on failure.
 
+    The changes run through the deploy runner with the edge role's own steps; one run record
+    covers the release, the gate and any rollback.
+
     \b
     fleetops model deploy models/digits --limit gateway
     """
     import sys
     import time
-    from fleetops.fanout import per_host
 
-    from fleetops.checking.target import SshTarget
-    from fleetops.cli.render import print_json, print_table
-    from fleetops.edge.model_deploy import GatewayDeploy, load_model
-    from fleetops.errors import InputError
-    from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
-    from fleetops.roles.edge_spec import EdgeData
-    from fleetops.runner import record as records
-    from fleetops.validation import describe_validation_error
     from pydantic import ValidationError
 
-    manifest = load_model(model_dir)  # sha256 checked before anything connects
+    from fleetops.checks.base import Target
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.edge import model_deploy as steps
+    from fleetops.edge.layout import CURRENT_MODEL, MODEL_DIR_KEY, PREVIOUS_KEY, model_destination
+    from fleetops.errors import InputError
+    from fleetops.facts.releases import LinkTarget
+    from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
+    from fleetops.remote_exec import read_facts
+    from fleetops.roles.edge_spec import EdgeData
+    from fleetops.runner import record as records
+    from fleetops.runner.deploy import DeployOptions, run_deploy
+    from fleetops.tasks import task
+    from fleetops.validation import describe_validation_error
+
+    model_dir = Path(model_dir).resolve()
+    manifest = steps.load_model(model_dir)  # sha256 checked before anything connects
+    dest = model_destination(model_dir, manifest)
     inventory_path = resolve_inventory(inventory)
-    hosts = select_hosts(load_inventory(inventory_path), limit or ("gateway",), exclude)
-    jobs = []
+    selection = limit or ("gateway",)
+    hosts = select_hosts(load_inventory(inventory_path), selection, exclude)
+    targets = {}
     for host in hosts:
         try:
             spec = EdgeData.model_validate(dict(host.data.dict())).edge
@@ -228,17 +239,37 @@ def deploy_(model_dir, inventory, limit, exclude, parallel, as_json) -> None:
             raise InputError(f"host {host.name}: {describe_validation_error(error)}") from None
         if spec is None or not spec.present:
             raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
-        jobs.append(GatewayDeploy(SshTarget.from_host(host), model_dir, manifest, spec.port, spec.infer_token))
+        address = str(host.data.get("ssh_hostname") or host.name)
+        targets[host.name] = (Target(host.name, address), spec.port, spec.infer_token)
     started = time.perf_counter()
-    record = records.RunRecord(
-        deploy=f"model deploy {manifest.name} v{manifest.version} {manifest.sha256[:12]}",
-        inventory=str(inventory_path),
-        dry_run=False,
-        limit=list(limit),
-        exclude=list(exclude),
+    previous = {
+        answer.host: answer.facts.get("current") if answer.ok else None
+        for answer in read_facts(hosts, {"current": (LinkTarget(), {"path": CURRENT_MODEL})}, parallel)
+    }
+    record = run_deploy(
+        DeployOptions(
+            deploy_file=task("model_release"),
+            inventory=inventory_path,
+            limit=selection,
+            exclude=exclude,
+            parallel=parallel,
+            data={MODEL_DIR_KEY: str(model_dir)},
+        )
     )
-    for job, result in zip(jobs, per_host(jobs, lambda job: job.run(), parallel), strict=True):
-        record.hosts[job.target.name] = result
+    reasons = steps.to_roll_back(record, targets, previous, dest)
+    if reasons:
+        rollback = run_deploy(
+            DeployOptions(
+                deploy_file=task("model_rollback"),
+                inventory=inventory_path,
+                limit=tuple(reasons),
+                parallel=parallel,
+                data={PREVIOUS_KEY: {name: previous[name] for name in reasons}},
+            )
+        )
+        steps.merge_rollback(record, rollback, reasons, targets)
+    record.deploy = f"model deploy {manifest.name} v{manifest.version} {manifest.sha256[:12]}"
+    record.limit = list(limit)
     record.ended_at = records.utcnow()
     record.duration_s = round(time.perf_counter() - started, 3)
     data = record.to_dict()

@@ -47,7 +47,7 @@ def resolve_inventory(path: str | None) -> Path:
     return inventory.resolve()
 
 
-def load_inventory(path: Path):
+def load_inventory(path: Path, override_data: dict | None = None):
     """Load a pyinfra inventory file with its group_data (returns ``pyinfra.api.Inventory``)."""
     from fleetops.pyinfra_compat import make_inventory
 
@@ -62,7 +62,7 @@ def load_inventory(path: Path):
     if not ctx_state.isset():  # pyinfra's loader expects a current state
         ctx_state.set(State())
     try:
-        inventory = make_inventory(str(path), cwd=os.getcwd())
+        inventory = make_inventory(str(path), cwd=os.getcwd(), override_data=override_data)
     except SystemExit as error:  # an inventory file that calls exit() must not end fleetops silently
         raise InputError(f"{path}: cannot load inventory: it exited ({error.code})") from None
     except Exception as error:  # pyinfra raises several types for broken files

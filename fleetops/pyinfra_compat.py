@@ -25,11 +25,12 @@ log = logging.getLogger(__name__)
 # ---- loading files (pyinfra_cli) ---------------------------------------------------------------
 
 
-def make_inventory(path: str, cwd: str):
-    """``pyinfra_cli.inventory.make_inventory``: an inventory file with its ``group_data``."""
+def make_inventory(path: str, cwd: str, override_data: dict | None = None):
+    """``pyinfra_cli.inventory.make_inventory``: an inventory file with its ``group_data``, and
+    ``override_data`` on top for every host (what ``pyinfra --data`` gives)."""
     from pyinfra_cli.inventory import make_inventory as _make_inventory
 
-    return _make_inventory(path, cwd=cwd)
+    return _make_inventory(path, override_data=override_data, cwd=cwd)
 
 
 def exec_deploy_file(path: str) -> None:

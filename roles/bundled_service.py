@@ -24,7 +24,7 @@ READY_WAIT = (
     "context = ssl._create_unverified_context()\n"
     "for _ in range({tries}):\n"
     "    try:\n"
-    "        urllib.request.urlopen('{scheme}://{address}:{port}/ready', timeout=2, context=context)\n"
+    "        urllib.request.urlopen('{scheme}://{address}:{port}{path}', timeout=2, context=context)\n"
     "        sys.exit(0)\n"
     "    except Exception as error:\n"
     "        last = error\n"
@@ -87,19 +87,33 @@ def switch_to(root: str, release: Release):
 
 
 def restart_when_changed(
-    unit: str, title: str, port: int, changed, wait_seconds: int, scheme: str = "http", address: str = "127.0.0.1"
+    unit: str,
+    title: str,
+    port: int,
+    changed,
+    wait_seconds: int,
+    scheme: str = "http",
+    address: str = "127.0.0.1",
+    path: str = "/ready",
 ) -> None:
-    """Restart ``unit`` when ``changed`` and wait until ``/ready`` at ``address:port`` answers
-    (``address``: where the app listens; 0.0.0.0 means it answers on loopback too)."""
+    """Restart ``unit`` when ``changed`` and wait until ``path`` at ``address:port`` answers
+    (``address``: where the app listens; 0.0.0.0 means it answers on loopback too). ``/ready``
+    by default; ``/health`` (the app listens, whatever its model) when a gate judges readiness."""
     address = "127.0.0.1" if address in ("0.0.0.0", "::") else address
     server.shell(name="Clear the restart limit", commands=[f"systemctl reset-failed {unit} || true"], _if=changed)
     systemd.service(name=f"Restart the {title}", service=unit, restarted=True, _if=changed)
     server.shell(
-        name=f"Wait until the {title} is ready",
+        name=f"Wait until the {title} is ready" if path == "/ready" else f"Wait until the {title} answers {path}",
         _if=changed,
         commands=[
             READY_WAIT.format(
-                port=port, tries=wait_seconds * 2, seconds=wait_seconds, title=title, scheme=scheme, address=address
+                port=port,
+                tries=wait_seconds * 2,
+                seconds=wait_seconds,
+                title=title,
+                scheme=scheme,
+                address=address,
+                path=path,
             )
         ],
     )

@@ -17,6 +17,7 @@ inventory host named by ``platform_host``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyinfra import host, inventory
 from pyinfra.api import deploy
@@ -25,7 +26,22 @@ from pyinfra.operations import files, systemd
 from fleetops.credentials import gateway_token
 
 from fleetops.edge.bundle import EDGE
-from fleetops.edge.layout import CONFIG, ETC, INFER_TOKEN, LOG_DIR, ROOT, SERVER_CA, SERVER_TOKEN, UNIT, USER
+from fleetops.edge.layout import (
+    CONFIG,
+    CURRENT_MODEL,
+    ETC,
+    INFER_TOKEN,
+    LOG_DIR,
+    MODEL_DIR_KEY,
+    PREVIOUS_KEY,
+    ROOT,
+    SERVER_CA,
+    SERVER_TOKEN,
+    SWITCH_STEP,
+    UNIT,
+    USER,
+    model_destination,
+)
 from fleetops.errors import InputError
 from fleetops.groupdata import host_data
 from fleetops.models import manifest as manifests
@@ -123,15 +139,52 @@ def edge_app() -> None:
 def edge_rollback() -> None:
     """Switch ``current`` back to the previous release, restart, wait for ``/ready`` (the steps
     and paths of the converge itself; the next converge installs the declared release again)."""
-    spec = role_data(EdgeData).edge
-    if spec is None or not spec.present:
-        raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
+    spec = _declared_edge()
     switched = switch_to_previous(
         name="Switch current to the previous release", path=f"{ROOT}/current", parent=f"{ROOT}/releases"
     )
     restart_when_changed(
         UNIT, "edge app", spec.port, any_changed(switched), wait_seconds=60, address=listen_address(spec)
     )
+
+
+def _declared_edge() -> EdgeSpec:
+    spec = role_data(EdgeData).edge
+    if spec is None or not spec.present:
+        raise InputError(f"host {host.name}: no edge app declared (group data key edge)")
+    return spec
+
+
+@deploy("Model deploy")
+def model_release() -> None:
+    """``fleetops model deploy``'s change on one gateway: the model directory named by the host
+    data key ``fleetops_model_dir`` uploaded beside the live one, checked by sha256 on the
+    gateway, switched in, the app restarted until it listens (the gate is the controller's)."""
+    spec = _declared_edge()
+    model_dir = Path(str(host.data.get(MODEL_DIR_KEY)))
+    manifest = manifests.load(model_dir)
+    dest = model_destination(model_dir, manifest)
+    verified_directory(
+        name="Upload the model and verify its sha256 on the gateway",
+        path=dest,
+        sources=[str(model_dir / name) for name in (manifests.MODEL_FILE, manifests.MANIFEST_FILE)],
+    )
+    link = atomic_link(name=SWITCH_STEP, path=CURRENT_MODEL, target=dest)
+    restart_when_changed(
+        UNIT, "edge app", spec.port, any_changed(link), wait_seconds=60, address=listen_address(spec), path="/health"
+    )
+
+
+@deploy("Model rollback")
+def model_rollback() -> None:
+    """Back to the model the gateway served before (host data ``fleetops_model_previous``), restart,
+    wait until ready."""
+    spec = _declared_edge()
+    previous = (host.data.get(PREVIOUS_KEY) or {}).get(host.name)
+    if not previous:
+        raise InputError(f"host {host.name}: no previous model to roll back to")
+    link = atomic_link(name=f"Roll back to {previous.rsplit('/', 1)[-1]}", path=CURRENT_MODEL, target=previous)
+    restart_when_changed(UNIT, "edge app", spec.port, any_changed(link), wait_seconds=60, address=listen_address(spec))
 
 
 def _secret_files(spec: EdgeSpec, receiver: "ServerLink") -> list:

@@ -59,6 +59,7 @@ class DeployOptions:
     parallel: int | None = None
     dry: bool = False
     verbosity: int = 0
+    data: dict | None = None  # host data given to every host on top of the inventory's (pyinfra --data)
 
 
 class Progress:
@@ -96,7 +97,7 @@ def run_deploy(
     config = Config(PARALLEL=options.parallel or 0, DIFF=True, FAIL_PERCENT=None)
     ctx_config.set(config)
     _set_verbosity(state, options.verbosity)
-    inventory = load_inventory(options.inventory)
+    inventory = load_inventory(options.inventory, options.data)
     ctx_inventory.set(inventory)
     hosts = select_hosts(inventory, options.limit, options.exclude)
     validate_hosts(hosts, specs_for_deploy(deploy_file))  # bad group data: one line, nothing connected yet
