@@ -330,15 +330,18 @@ def create_app(config: Config):
             return None
         return name
 
-    def admin_required() -> JSONResponse:
-        return error(401, "admin login required", **{"WWW-Authenticate": 'Basic realm="fleetops platform"'})
-
-    def gateways(request: Request) -> JSONResponse:
+    def refused_admin(request: Request) -> JSONResponse | None:
+        """The answer to send when the request is not an admin's (401, or 429/503), else None."""
         who = admin(request)
         if isinstance(who, JSONResponse):
             return who
         if who is None:
-            return admin_required()
+            return error(401, "admin login required", **{"WWW-Authenticate": 'Basic realm="fleetops platform"'})
+        return None
+
+    def gateways(request: Request) -> JSONResponse:
+        if (refusal := refused_admin(request)) is not None:
+            return refusal
         return JSONResponse({"gateways": gateway_rows()})
 
     def gateway(request: Request) -> JSONResponse:
@@ -349,23 +352,16 @@ def create_app(config: Config):
                 return unauthorized()
             if caller != name:
                 return error(403, f"this token belongs to {caller!r}, not {name!r}")
-        else:
-            who = admin(request)
-            if isinstance(who, JSONResponse):
-                return who
-            if who is None:
-                return admin_required()
+        elif (refusal := refused_admin(request)) is not None:
+            return refusal
         rows = gateway_rows(name)
         if not rows:
             return error(404, "unknown gateway")
         return JSONResponse(rows[0])
 
     def recent_events(request: Request) -> JSONResponse:
-        who = admin(request)
-        if isinstance(who, JSONResponse):
-            return who
-        if who is None:
-            return admin_required()
+        if (refusal := refused_admin(request)) is not None:
+            return refusal
         try:
             limit = min(1000, max(1, int(request.query_params.get("limit", "100"))))
         except ValueError:
