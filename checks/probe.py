@@ -66,6 +66,43 @@ def probe_load(args):
     return {"load1": load1, "load5": load5, "load15": load15, "cpus": os.cpu_count() or 1}
 
 
+# Where pressure stall information is read, the host's own first: inside a container (or any
+# cgroup namespace) the root of the visible cgroup v2 tree is the container's cgroup; on a plain
+# host the root has no pressure files and the system-wide /proc/pressure is what there is.
+PRESSURE_SOURCES = (
+    "/sys/fs/cgroup/{resource}.pressure",
+    "/sys/fs/cgroup/unified/{resource}.pressure",
+    "/proc/pressure/{resource}",
+)
+
+
+def parse_pressure(text):
+    """``some avg10=1.37 avg60=1.35 avg300=5.77 total=547026172`` lines -> {"some": {...}, "full": {...}}."""
+    lines = {}
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind in ("some", "full"):
+            lines[kind] = {
+                key: float(value)
+                for key, _, value in (item.partition("=") for item in rest.split())
+                if key.startswith("avg")
+            }
+    return lines
+
+
+def probe_pressure(args):
+    resource = args.get("resource", "cpu")
+    for pattern in PRESSURE_SOURCES:
+        path = pattern.format(resource=resource)
+        try:
+            with open(path) as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        return {"source": path, **parse_pressure(text)}
+    return {"error_text": "no pressure stall information (PSI) on this host (kernel without CONFIG_PSI, or psi=0)"}
+
+
 def probe_meminfo(args):
     try:
         import psutil  # optional on the host
@@ -598,6 +635,7 @@ PROBES = {
     "uptime": probe_uptime,
     "load": probe_load,
     "meminfo": probe_meminfo,
+    "pressure": probe_pressure,
     "filesystems": probe_filesystems,
     "service": probe_service,
     "process": probe_process,

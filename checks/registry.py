@@ -15,12 +15,13 @@ from fleetops.checks.ftp import Ftp
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
 from fleetops.checks.services import Port, Process, Service
-from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Swap, Uptime
+from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Pressure, Swap, Uptime
 
 KINDS = (
     Reachable,
     Uptime,
     Load,
+    Pressure,
     Memory,
     Swap,
     Disk,

@@ -44,6 +44,39 @@ class Load(Check):
         return outcome
 
 
+class Pressure(Check):
+    """``{kind: pressure, resource: cpu|io|memory, scope: some|full, window: avg10|avg60|avg300}``:
+    the share of time tasks stalled waiting for the resource (Linux PSI), in percent. It is read
+    from the host's own cgroup when it has one (a container's), else the system-wide figures, and
+    the message says which. Unlike the load average, one busy container does not raise the
+    neighbours' value."""
+
+    kind: Literal["pressure"]
+    resource: Literal["cpu", "io", "memory"] = "cpu"
+    scope: Literal["some", "full"] = "some"
+    window: Literal["avg10", "avg60", "avg300"] = "avg60"
+    unit: ClassVar[str] = "%"
+    default_warn: ClassVar[float | None] = 20.0
+    default_crit: ClassVar[float | None] = 50.0
+
+    def default_name(self) -> str:
+        return f"pressure:{self.resource}"
+
+    def probe(self) -> dict:
+        return {"op": "pressure", "args": {"resource": self.resource}}
+
+    def judge(self, raw: dict) -> Outcome:
+        if raw.get("error_text"):
+            return failed(raw["error_text"], Status.UNKNOWN)
+        values = raw.get(self.scope)
+        if not values or self.window not in values:
+            return failed(f"{raw.get('source')}: no '{self.scope}' line with {self.window}", Status.UNKNOWN)
+        source = "this host's cgroup" if raw["source"].startswith("/sys/fs/cgroup") else "system-wide"
+        outcome = self.measured(values[self.window], f"{self.resource} pressure ({self.scope} {self.window})")
+        outcome.message += f"; {source} ({raw['source']})"
+        return outcome
+
+
 class Memory(Check):
     """Memory in use (total minus available), in percent."""
 
