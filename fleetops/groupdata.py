@@ -1,7 +1,8 @@
 """Validate every selected host's data against the roles' specs before anything connects.
 
 Each role publishes the pydantic models of the keys it reads (``SPECS`` in its module); a host's
-data must satisfy those of every role the deploy uses. This module imports no role by name. Keys no role knows are allowed (plain pyinfra deploys read their own), except when they
+data must satisfy those of every role the deploy uses. This module imports no role by name.
+Keys no role knows are allowed (plain pyinfra deploys read their own), except when they
 look like a typo of a known key, which is the commonest group-data mistake.
 """
 

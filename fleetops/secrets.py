@@ -20,6 +20,7 @@ from pydantic import BeforeValidator
 MASK = "***"
 MIN_LENGTH = 4  # a shorter value cannot be masked without masking ordinary text; Secret refuses it
 _REGISTERED: set[str] = set()
+_LONGEST_FIRST: list[str] = []  # _REGISTERED sorted for redact(), rebuilt only when it grows
 _SENSITIVE_KEY = re.compile(
     r"(pass(word|wd|phrase)?|secret|token|private_key|password_hash|encryption_key|api_key)", re.I
 )
@@ -86,7 +87,10 @@ def _forms(value: str) -> set[str]:
 def register(value: str) -> None:
     """Treat ``value`` as secret from now on (values shorter than 4 characters are too noisy)."""
     if isinstance(value, str) and len(value) >= MIN_LENGTH:
-        _REGISTERED.update(_forms(value))
+        new = _forms(value) - _REGISTERED
+        if new:
+            _REGISTERED.update(new)
+            _LONGEST_FIRST[:] = sorted(_REGISTERED, key=len, reverse=True)
 
 
 def is_sensitive_key(key: str) -> bool:
@@ -110,9 +114,9 @@ def register_sensitive_values(data: object, key: str = "") -> None:
 
 def redact(text: str) -> str:
     """Replace every registered secret value in ``text`` with ``***`` (longest first)."""
-    if not text or not _REGISTERED:
+    if not text or not _LONGEST_FIRST:
         return text
-    for value in sorted(_REGISTERED, key=len, reverse=True):
+    for value in _LONGEST_FIRST:
         if value in text:
             text = text.replace(value, MASK)
     return text

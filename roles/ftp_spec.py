@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -16,55 +18,21 @@ DirName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{
 HostName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")]
 
 
-# Every option the vsftpd template writes; extra_options may add others, never override these.
-TEMPLATE_OPTIONS = frozenset(
-    {
-        "listen",
-        "listen_ipv6",
-        "local_enable",
-        "write_enable",
-        "local_umask",
-        "anonymous_enable",
-        "anon_upload_enable",
-        "anon_mkdir_write_enable",
-        "dirmessage_enable",
-        "use_localtime",
-        "xferlog_enable",
-        "xferlog_std_format",
-        "log_ftp_protocol",
-        "vsftpd_log_file",
-        "connect_from_port_20",
-        "secure_chroot_dir",
-        "pam_service_name",
-        "max_clients",
-        "idle_session_timeout",
-        "chroot_local_user",
-        "allow_writeable_chroot",
-        "userlist_enable",
-        "userlist_deny",
-        "userlist_file",
-        "pasv_enable",
-        "pasv_min_port",
-        "pasv_max_port",
-        "pasv_address",
-        "ssl_enable",
-        "rsa_cert_file",
-        "rsa_private_key_file",
-        "ssl_tlsv1",
-        "ssl_tlsv1_1",
-        "ssl_tlsv1_2",
-        "ssl_tlsv1_3",
-        "ssl_sslv2",
-        "ssl_sslv3",
-        "require_ssl_reuse",
-        "ssl_ciphers",
-        "force_local_logins_ssl",
-        "force_local_data_ssl",
-        "anon_root",
-        "local_root",
-        "chroot_list_enable",
-    }
+def _template_options() -> frozenset[str]:
+    """Every option the vsftpd template writes (read from the template, so the two cannot drift)."""
+    import fleetops.templates
+
+    text = (Path(fleetops.templates.__file__).parent / "vsftpd" / "vsftpd.conf.j2").read_text()
+    return frozenset(re.findall(r"^([a-z_0-9]+)=", text, re.M))
+
+
+# Not written by the template, but each would undo part of its hardening (TLS versions, the
+# anonymous and local roots, chroot exception lists).
+HARDENING_OPTIONS = frozenset(
+    {"ssl_tlsv1_1", "ssl_tlsv1_2", "ssl_tlsv1_3", "anon_root", "local_root", "chroot_list_enable"}
 )
+# extra_options may add other options, never these.
+PROTECTED_OPTIONS = _template_options() | HARDENING_OPTIONS
 
 
 class FtpUser(Strict):
@@ -122,7 +90,7 @@ class FtpSpec(Strict):
         dupes = sorted({name for name in names if names.count(name) > 1})
         if dupes:
             raise ValueError(f"duplicate FTP users: {', '.join(dupes)}")
-        overridden = sorted(set(self.extra_options) & TEMPLATE_OPTIONS)
+        overridden = sorted(set(self.extra_options) & PROTECTED_OPTIONS)
         if overridden:
             raise ValueError(
                 f"extra_options: {', '.join(overridden)} is set by the role itself (use the "

@@ -31,7 +31,7 @@ from fleetops.validation import describe_validation_error
 # A lab name becomes a directory under <state>/labs, the bridge ``fo-<name>`` (interface names
 # have at most 15 characters) and cgroup paths, so it is allow-listed wherever it comes from.
 LAB_NAME = re.compile(r"[a-z][a-z0-9]{0,9}")
-LabName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,9}$")]
+LabName = Annotated[str, StringConstraints(pattern=f"^{LAB_NAME.pattern}$")]
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")]
 
 
