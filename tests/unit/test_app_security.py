@@ -6,7 +6,6 @@ Findings from ../shared/docs/security-audit.md: 1, 2, 7, 8, 11, 12, 13."""
 from __future__ import annotations
 
 import base64
-import json
 import math
 import time
 
