@@ -195,6 +195,7 @@ class Lab:
         if fresh:
             self._personalise(merged, spec, host, address)
         machine = f"{self.name}-{host.name}"
+        network.remove_stale_veth(machine)
         argv = [
             sys.executable,
             "-m",
@@ -356,6 +357,7 @@ class Lab:
                     break
                 time.sleep(0.2)
         cgroups.remove(self.name, name)
+        network.remove_stale_veth(f"{self.name}-{name}")
         shutil.rmtree(self.host_dir(name), ignore_errors=True)
 
 

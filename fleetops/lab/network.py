@@ -65,6 +65,15 @@ def check_not_local(subnet: ipaddress.IPv4Network, bridge: str) -> None:
             )
 
 
+def remove_stale_veth(machine: str) -> None:
+    """Delete the host side of a container's veth (``vb-<machine>``) left behind by a host that
+    died without cleaning up: systemd-nspawn cannot start the container while the name is taken,
+    and the container would boot without network."""
+    name = f"vb-{machine}"
+    if len(name) <= 15 and bridge_exists(name):
+        run(["ip", "link", "del", "dev", name], check=False)
+
+
 def bridge_exists(bridge: str) -> bool:
     return run(["ip", "link", "show", "dev", bridge], check=False).returncode == 0
 
