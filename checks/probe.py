@@ -631,6 +631,70 @@ def probe_inference_log(args):
     }
 
 
+def probe_sudo(args):
+    """sudo's own answers: the rule list and, per command, whether sudo permits it."""
+    try:
+        pwd.getpwnam(args["user"])
+    except KeyError:
+        return {"user_exists": False, "list": "", "commands": {}}
+    code, out, err = run(["sudo", "-n", "-l", "-U", args["user"]])
+    if code != 0 and "not allowed to run sudo" not in out + err:
+        return {"error": (err.strip() or "sudo -l failed")[:300]}
+    commands = {}
+    for command in args.get("commands") or []:
+        import shlex
+
+        rc, _out, _err = run(["sudo", "-n", "-l", "-U", args["user"]] + shlex.split(command))
+        commands[command] = rc == 0
+    return {"user_exists": True, "list": out, "commands": commands}
+
+
+def probe_read(args):
+    """A text file's content (for the controller to parse), up to ``max_bytes``."""
+    try:
+        with open(args["path"], "rb") as handle:
+            data = handle.read(args.get("max_bytes", 1024 * 1024))
+    except FileNotFoundError:
+        return {"exists": False}
+    except IsADirectoryError:
+        return {"error": "%s is a directory" % args["path"]}
+    return {"exists": True, "text": data.decode("utf-8", errors="replace")}
+
+
+UNIT_PROPERTIES = "LoadState,ActiveState,SubState,UnitFileState,FragmentPath"
+
+
+def _normalized_calendar(spec):
+    code, out, _err = run(["systemd-analyze", "calendar", spec])
+    if code != 0:
+        return None
+    for line in out.splitlines():
+        if "Normalized form:" in line:
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def probe_unit(args):
+    """``systemctl show`` properties and ``systemctl cat`` text of a unit; for a timer, the
+    normalised form of the expected calendar spec and of each OnCalendar= it has."""
+    code, out, err = run(["systemctl", "show", args["unit"], "--no-pager", "--property=" + UNIT_PROPERTIES])
+    if code != 0:
+        return {"error": err.strip() or "systemctl show failed"}
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    _code, text, _err = run(["systemctl", "cat", "--no-pager", args["unit"]])
+    result = {"props": props, "text": text}
+    if args.get("calendar"):
+        result["calendar_normalized"] = _normalized_calendar(args["calendar"])
+        seen = []
+        for line in text.splitlines():
+            if line.strip().startswith("OnCalendar="):
+                value = line.split("=", 1)[1].strip()
+                if value:
+                    seen.append(_normalized_calendar(value) or value)
+        result["calendars_normalized"] = seen
+    return result
+
+
 PROBES = {
     "uptime": probe_uptime,
     "load": probe_load,
@@ -653,6 +717,9 @@ PROBES = {
     "sample": probe_sample,
     "inference_log": probe_inference_log,
     "platform": probe_platform,
+    "sudo": probe_sudo,
+    "read": probe_read,
+    "unit": probe_unit,
 }
 
 

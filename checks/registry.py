@@ -8,14 +8,18 @@ from pydantic import Field, TypeAdapter
 
 from fleetops.checks.accounts import Group, User
 from fleetops.checks.command import Command
+from fleetops.checks.config import Config
 from fleetops.checks.database import Backup, Mysql
 from fleetops.checks.edge import Device, Heartbeat, Inference, PlatformApi
 from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
+from fleetops.checks.login import Login
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
+from fleetops.checks.privileges import Sudo
 from fleetops.checks.services import Port, Process, Service
 from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Pressure, Swap, Uptime
+from fleetops.checks.units import Timer, Unit
 
 KINDS = (
     Reachable,
@@ -47,6 +51,11 @@ KINDS = (
     Device,
     PlatformApi,
     Heartbeat,
+    Sudo,
+    Config,
+    Unit,
+    Timer,
+    Login,
 )
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]

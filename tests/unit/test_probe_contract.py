@@ -18,7 +18,19 @@ def host_checks() -> list:
     from fleetops.checks.suite import parse_suite
 
     # kinds no bundled suite uses yet, declared here so their probes are covered too
-    extra = parse_suite({"checks": [{"kind": "pressure", "resource": r} for r in ("cpu", "io", "memory")]}, "extra")
+    extra = parse_suite(
+        {
+            "checks": [{"kind": "pressure", "resource": r} for r in ("cpu", "io", "memory")]
+            + [
+                {"kind": "sudo", "user": "root", "allows": "/bin/true", "denies": "/bin/false"},
+                {"kind": "config", "path": "/etc/os-release", "format": "keyvalue", "key": "ID"},
+                {"kind": "config", "path": "/nonexistent/x.ini", "format": "ini", "key": "a.b"},
+                {"kind": "unit", "unit": "ssh.service", "restart": "on-failure"},
+                {"kind": "timer", "unit": "fstrim.timer", "on_calendar": "weekly"},
+            ]
+        },
+        "extra",
+    )
     seen: dict[str, object] = {check.name: check for check in extra.checks}
     for name in available_suites():
         for check in load_suite(name).checks:
