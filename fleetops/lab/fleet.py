@@ -31,6 +31,7 @@ from fleetops.lab.inventory_file import write_inventory
 from fleetops.lab.limits import ensure_inotify_instances
 from fleetops.lab.spec import LabHost, LabSpec, validate_lab_name
 from fleetops.lab.system import require_tools, run
+from fleetops.lab.userns import base_for, shift_tree, shifted_image
 from fleetops.paths import state_dir
 from fleetops import sshutil
 
@@ -125,6 +126,12 @@ class Lab:
             )
         state = state or {"name": self.name, "ip_forward_before": network.read_ip_forward(), "hosts": {}}
         state["spec"] = json.loads(spec.model_dump_json())
+        if spec.private_users:
+            state["uid_base"] = base_for(self.name)
+            progress("user-namespaced image")
+            image = shifted_image(image, state["uid_base"])
+        else:
+            state.pop("uid_base", None)
         state["image"] = str(image)
         self._save_state(state)
         progress("network")
@@ -161,7 +168,7 @@ class Lab:
             )
         for index, host in to_start:
             address = str(spec.address_of(index))
-            pid = self._start_host(spec, host, address, image)
+            pid = self._start_host(spec, host, address, image, state.get("uid_base"))
             state["hosts"][host.name] = {"address": address, "groups": host.groups, "launcher_pid": pid}
         self._save_state(state)
         self._write_inventory(spec, state)
@@ -174,26 +181,27 @@ class Lab:
                 status.action = "started" if status.name in started_names else "kept"
         return LabStatus(self.name, self.inventory, statuses, time.monotonic() - started)
 
-    def _start_host(self, spec: LabSpec, host: LabHost, address: str, image: Path) -> int:
+    def _start_host(self, spec: LabSpec, host: LabHost, address: str, image: Path, uid_base: int | None) -> int:
         hdir = self.host_dir(host.name)
-        upper, work, merged = hdir / "upper", hdir / "work", hdir / "merged"
-        fresh = not upper.exists()
+        upper, work, merged, baseline = hdir / "upper", hdir / "work", hdir / "merged", hdir / "baseline"
+        fresh = not upper.exists() and not baseline.exists()
         for path in (upper, work, merged):
             path.mkdir(parents=True, exist_ok=True)
+        if uid_base is not None:
+            os.chown(upper, uid_base, uid_base)
+        lower = f"{baseline}:{image}" if baseline.is_dir() else str(image)
+        mount = ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower},upperdir={upper},workdir={work}"]
         if not os.path.ismount(merged):
-            run(
-                [
-                    "mount",
-                    "-t",
-                    "overlay",
-                    "overlay",
-                    "-o",
-                    f"lowerdir={image},upperdir={upper},workdir={work}",
-                    str(merged),
-                ]
-            )
+            run([*mount, str(merged)])
         if fresh:
             self._personalise(merged, spec, host, address)
+            if uid_base is not None:
+                # the layer's files get the range's owners; an overlay must not see its upper
+                # layer change under it (it keeps the old owners cached), so mount it afresh
+                run(["umount", str(merged)])
+                shift_tree(upper, uid_base)
+                run([*mount, str(merged)])
+        userns = [f"--private-users={uid_base}:65536", "--private-users-ownership=off"] if uid_base is not None else []
         machine = f"{self.name}-{host.name}"
         network.remove_stale_veth(machine)
         argv = [
@@ -214,6 +222,7 @@ class Lab:
             f"--directory={merged}",
             f"--machine={machine}",
             f"--network-bridge={spec.bridge}",
+            *userns,
         ]
         with open(hdir / "console.log", "ab") as console:
             proc = subprocess.Popen(
@@ -247,7 +256,7 @@ class Lab:
     def _write_inventory(self, spec: LabSpec, state: dict) -> None:
         host_keys = {}
         for name in state["hosts"]:
-            pub = self.host_dir(name) / "upper/etc/ssh/ssh_host_ed25519_key.pub"
+            pub = self.layer_file(name, "etc/ssh/ssh_host_ed25519_key.pub")
             host_keys[name] = " ".join(pub.read_text().split()[:2])
         lines = [f"{state['hosts'][name]['address']} {key}\n" for name, key in host_keys.items()]
         self.known_hosts.write_text("".join(lines))
@@ -339,6 +348,11 @@ class Lab:
         return {p.name for p in hosts_dir.iterdir() if p.is_dir()} - known
 
     def _stop_host(self, name: str, record: dict) -> None:
+        self._halt_host(name, record)
+        shutil.rmtree(self.host_dir(name), ignore_errors=True)
+
+    def _halt_host(self, name: str, record: dict) -> None:
+        """Stop a host's container and unmount it; its layers stay on disk."""
         pid = record.get("launcher_pid")
         if pid and _launcher_alive(pid, self.name, name):
             os.kill(pid, signal.SIGTERM)
@@ -358,7 +372,90 @@ class Lab:
                 time.sleep(0.2)
         cgroups.remove(self.name, name)
         network.remove_stale_veth(f"{self.name}-{name}")
-        shutil.rmtree(self.host_dir(name), ignore_errors=True)
+
+    # ----- layers (exam seats) -------------------------------------------------------------
+    def layer_file(self, name: str, relative: str) -> Path:
+        """A file of a host as its layers hold it: the upper layer, else the frozen baseline
+        (the golden image below is not consulted)."""
+        for layer in ("upper", "baseline"):
+            path = self.host_dir(name) / layer / relative
+            if path.exists():
+                return path
+        return self.host_dir(name) / "upper" / relative
+
+    def halt(self, name: str) -> None:
+        """Stop one host, keeping its layers (``start`` boots it again)."""
+        _require_root()
+        state = self._state_or_fail()
+        self._halt_host(name, state["hosts"][self._known(state, name)])
+        state["hosts"][name]["launcher_pid"] = None
+        self._save_state(state)
+
+    def start(self, names: list[str]) -> list[HostStatus]:
+        """Boot stopped hosts again (from their layers) and wait until they serve SSH."""
+        _require_root()
+        state = self._state_or_fail()
+        spec = LabSpec.model_validate(state["spec"])
+        index = {host.name: (i, host) for i, host in enumerate(spec.hosts)}
+        for name in names:
+            record = state["hosts"][self._known(state, name)]
+            if _launcher_alive(record.get("launcher_pid"), self.name, name):
+                continue
+            i, host = index[name]
+            record["launcher_pid"] = self._start_host(
+                spec, host, record["address"], Path(state["image"]), state.get("uid_base")
+            )
+        self._save_state(state)
+        return [self._probe(name, state["hosts"][name], wait=True) for name in names]
+
+    def freeze(self, name: str) -> Path:
+        """Make a stopped host's changes so far its read-only baseline layer and give it a new
+        empty upper layer. Returns the baseline layer. Refused when it already has one."""
+        hdir = self.host_dir(name)
+        if (hdir / "baseline").exists():
+            raise InputError(f"{name} already has a baseline layer")
+        self._require_halted(name)
+        (hdir / "upper").rename(hdir / "baseline")
+        self._fresh_upper(name)
+        return hdir / "baseline"
+
+    def replace_upper(self, name: str, keep: Path | None = None) -> None:
+        """Discard a stopped host's upper layer (moved to ``keep`` when given) for an empty one."""
+        self._require_halted(name)
+        upper = self.host_dir(name) / "upper"
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            upper.rename(keep)
+        else:
+            shutil.rmtree(upper)
+        self._fresh_upper(name)
+
+    def _fresh_upper(self, name: str) -> None:
+        hdir = self.host_dir(name)
+        shutil.rmtree(hdir / "work", ignore_errors=True)
+        (hdir / "upper").mkdir()
+        (hdir / "work").mkdir()
+        base = (self.load_state() or {}).get("uid_base")
+        if base is not None:
+            os.chown(hdir / "upper", base, base)
+
+    def _require_halted(self, name: str) -> None:
+        if os.path.ismount(self.host_dir(name) / "merged"):
+            raise InputError(f"{name} is running; stop it first")
+
+    def uid_base(self) -> int | None:
+        return (self.load_state() or {}).get("uid_base")
+
+    def _state_or_fail(self) -> dict:
+        state = self.load_state()
+        if state is None:
+            raise InputError(f"no lab named {self.name!r} is up")
+        return state
+
+    def _known(self, state: dict, name: str) -> str:
+        if name not in state["hosts"]:
+            raise InputError(f"lab {self.name} has no host {name!r}")
+        return name
 
 
 def _require_root() -> None:

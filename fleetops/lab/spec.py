@@ -91,6 +91,7 @@ class LabSpec(BaseModel):
 
     hosts: list[LabHost] = Field(min_length=1, max_length=60)
     group_data: Path | None = None
+    private_users: bool = Field(False, description="root in a host is an unprivileged UID range outside (exam seats)")
 
     @model_validator(mode="after")
     def _check(self) -> "LabSpec":
