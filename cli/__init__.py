@@ -51,6 +51,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "report",
         "Performance report over a window.  e.g. fleetops report --window 30s --html r.html",
     ),
+    "exam": (
+        "fleetops.cli.exam",
+        "exam",
+        "Practical exams on lab seats: provision, grade, report, reset with proof.  e.g. fleetops exam validate exams/a-j-services",
+    ),
     "runs": ("fleetops.cli.runs", "runs", "List and show run records.  e.g. fleetops runs show latest"),
 }
 

@@ -101,3 +101,8 @@ def read_facts(
         )
 
     return per_host([SshTarget.from_host(host) for host in hosts], one, parallel)
+
+
+def run_command(target: SshTarget, command: str, timeout: float = 60) -> tuple[int, str, str] | str:
+    """One command on one host: (exit status, stdout, stderr), or why it could not run."""
+    return _exec(target, command, timeout)

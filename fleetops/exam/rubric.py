@@ -36,7 +36,9 @@ class RenderedItem:
     check: Check | None
 
 
-def render_item(folder: ExamFolder, task: Task, item: Item, values: dict[str, Any]) -> RenderedItem:
+def render_item(
+    folder: ExamFolder, task: Task, item: Item, values: dict[str, Any], known_hosts: str | None = None
+) -> RenderedItem:
     role = folder.exam.item_host(task, item)
     if item.check is None:
         return RenderedItem(task, item, role, None)
@@ -47,6 +49,8 @@ def render_item(folder: ExamFolder, task: Task, item: Item, values: dict[str, An
         if not key.is_file():
             raise InputError(f"item {item.id}: login key file not found: {declaration[LOGIN_KEY]}")
         declaration[LOGIN_KEY] = str(key)
+    if declaration.get("kind") == "login" and known_hosts:
+        declaration.setdefault("known_hosts", known_hosts)
     try:
         check = parse_suite({"checks": [declaration]}, f"item {item.id}").checks[0]
     except InputError as error:
@@ -54,8 +58,8 @@ def render_item(folder: ExamFolder, task: Task, item: Item, values: dict[str, An
     return RenderedItem(task, item, role, check)
 
 
-def render_rubric(folder: ExamFolder, values: dict[str, Any]) -> list[RenderedItem]:
-    return [render_item(folder, task, item, values) for task, item in folder.exam.all_items()]
+def render_rubric(folder: ExamFolder, values: dict[str, Any], known_hosts: str | None = None) -> list[RenderedItem]:
+    return [render_item(folder, task, item, values, known_hosts) for task, item in folder.exam.all_items()]
 
 
 def statement(folder: ExamFolder, task: Task, values: dict[str, Any]) -> str:
