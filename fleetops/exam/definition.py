@@ -170,6 +170,9 @@ class Exam(Strict):
     variables: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")], str] = Field(
         default_factory=dict
     )
+    files: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")], str] = Field(
+        default_factory=dict, description="name -> file in the exam folder whose text statements may quote"
+    )
     tasks: list[Task] = Field(min_length=1)
     languages: list[str] = Field(default_factory=lambda: ["en"])
 
@@ -239,6 +242,13 @@ class ExamFolder:
     def file(self, relative: str | None) -> Path | None:
         return None if relative is None else self.path / relative
 
+    def constants(self) -> dict[str, str]:
+        """The ``files:`` of the exam as text (e.g. a public key the statement hands out)."""
+        return {
+            name: (self.path / relative).read_text(encoding="utf-8").strip()
+            for name, relative in self.exam.files.items()
+        }
+
     def statement_text(self, task: Task) -> str:
         if task.statement is None:
             return ""
@@ -287,6 +297,12 @@ def load_exam(path: Path) -> ExamFolder:
                 raise InputError(f"{source}: task {task.id}: {field} {relative} is outside the exam folder")
             if not target.is_file():
                 raise InputError(f"{source}: task {task.id}: {field} file not found: {relative}")
+    for name, relative in exam.files.items():
+        target = (path / relative).resolve()
+        if path.resolve() not in target.parents or not target.is_file():
+            raise InputError(f"{source}: files.{name}: {relative} is not a file in the exam folder")
+        if name in exam.variables:
+            raise InputError(f"{source}: files.{name}: also a variable")
     if exam.baseline.deploy and not (path / exam.baseline.deploy).is_file():
         raise InputError(f"{source}: baseline deploy not found: {exam.baseline.deploy}")
     return ExamFolder(path.resolve(), exam, tree_hash(path))

@@ -34,6 +34,7 @@ VOLATILE = (
     "root/.ansible/",
     "root/.fleetops/",
     "etc/.pwd.lock",
+    "etc/resolv.conf",  # nspawn --resolv-conf=copy-host rewrites it at every boot
     "var/lib/fleetops-probe",
 )
 # Tools the host-side probes run: replaced or removed by hand, the seat is held for review.
@@ -93,11 +94,25 @@ def changes(upper: Path, lowers: list[Path], include_volatile: bool = False) -> 
                 found.append(Change(relative, "added", max(info.st_mtime, info.st_ctime)))
                 continue
             if is_whiteout(info):
-                found.append(Change(relative, "removed", info.st_ctime))
+                # a whiteout's ctime moves when the container boots again; its mtime is when
+                # the file was removed (and nobody can touch a whiteout from inside)
+                found.append(Change(relative, "removed", info.st_mtime))
                 continue
-            below = any(os.path.lexists(lower / relative) for lower in lowers)
+            below = lower_file(lowers, relative)
+            if below is not None and same_file(path, info, below):
+                continue  # copied up but unchanged (systemd rewrites /etc/machine-id at boot)
             found.append(Change(relative, "modified" if below else "added", max(info.st_mtime, info.st_ctime)))
     return sorted(found, key=lambda c: c.path)
+
+
+def same_file(path: Path, info: os.stat_result, other: Path) -> bool:
+    """Same type, mode, owner and content (or link target)."""
+    theirs = os.lstat(other)
+    if (info.st_mode, info.st_uid, info.st_gid) != (theirs.st_mode, theirs.st_uid, theirs.st_gid):
+        return False
+    if info.st_size != theirs.st_size and stat.S_ISREG(info.st_mode):
+        return False
+    return file_digest(path) == file_digest(other)
 
 
 def lower_file(lowers: list[Path], relative: str) -> Path | None:
@@ -119,16 +134,51 @@ def file_digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def dpkg_md5(upper: Path, lowers: list[Path], relative: str) -> str | None:
+    """The md5 dpkg recorded for ``relative`` in the host's package database as its layers
+    hold it (a package upgrade rewrites both the file and its .md5sums), or None."""
+    suffix = f"  {relative}"
+    seen: set[str] = set()
+    for layer in [upper, *lowers]:
+        info = layer / "var/lib/dpkg/info"
+        if not info.is_dir():
+            continue
+        for md5sums in sorted(info.glob("*.md5sums")):
+            if md5sums.name in seen:
+                continue
+            seen.add(md5sums.name)
+            if is_whiteout(os.lstat(md5sums)):
+                continue
+            for line in md5sums.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.endswith(suffix):
+                    return line.split()[0]
+    return None
+
+
 def tampered_tools(upper: Path, lowers: list[Path]) -> list[str]:
-    """Grader tools the candidate replaced or removed."""
+    """Grader tools the candidate replaced or removed. A tool rewritten by a package upgrade
+    matches the md5 dpkg recorded for it and is not flagged; faking that takes editing dpkg's
+    database too (documented: the flag is evidence for review, not a proof)."""
     found = []
     for tool in GRADER_TOOLS:
         path = upper / tool
         if not os.path.lexists(path):
             continue
+        info = os.lstat(path)
+        if is_whiteout(info):
+            found.append(f"/{tool} removed")
+            continue
         below = lower_file(lowers, tool)
-        if is_whiteout(os.lstat(path)) or below is None or file_digest(path) != file_digest(below):
-            found.append(f"/{tool}")
+        if below is not None and file_digest(path) == file_digest(below):
+            continue
+        if stat.S_ISREG(info.st_mode):
+            recorded = dpkg_md5(upper, lowers, tool)
+            if recorded is not None and hashlib.md5(path.read_bytes()).hexdigest() == recorded:  # noqa: S324 - dpkg's own digest
+                continue
+        elif stat.S_ISLNK(info.st_mode) and below is not None and stat.S_ISLNK(os.lstat(below).st_mode):
+            if os.readlink(path) == os.readlink(below):
+                continue
+        found.append(f"/{tool}")
     return found
 
 

@@ -100,7 +100,11 @@ def _write_inventory(sitting: Sitting, lab: Lab, host_data: dict[str, dict]) -> 
 def seat_values(folder: ExamFolder, sitting: Sitting, candidate: Candidate) -> dict:
     """A candidate's variables plus their seat's host addresses (the template context)."""
     values = candidate_variables(
-        folder.exam.variables, sitting.secret("variables_secret"), candidate, folder.exam.accounts.candidate.user
+        folder.exam.variables,
+        sitting.secret("variables_secret"),
+        candidate,
+        folder.exam.accounts.candidate.user,
+        folder.constants(),
     )
     seat = sitting.seats[candidate.seat]
     return template_context(values, {h.role: h.address for h in seat.hosts})
@@ -163,6 +167,7 @@ def provision(
             sitting.secret("variables_secret"),
             candidate,
             folder.exam.accounts.candidate.user,
+            folder.constants(),
         )
         user = values["user"]
         import re

@@ -18,6 +18,9 @@ from fleetops.exam.sitting import SeatState, Sitting, now
 from fleetops.lab.fleet import Lab
 
 
+ACCOUNT_FILES = ("etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "etc/subuid", "etc/subgid")
+
+
 @dataclass
 class HostProof:
     host: str

@@ -21,6 +21,7 @@ from fleetops.checks.result import Status
 from fleetops.exam.definition import Exam, Item
 
 PASS, FAIL, NOT_GRADED, BLOCKED, AWAITING = "pass", "fail", "not_graded", "blocked", "awaiting_marks"
+PENDING = "pending"  # its phase (e.g. after_reboot) has not been graded yet
 
 
 @dataclass
@@ -118,7 +119,11 @@ def score(
         if item.judge is not None:
             state, points, message = judged_points(item, marks.get(item.id, []))
         elif item.id not in outcomes:
-            state, points, message = NOT_GRADED, 0.0, "not graded"
+            state, points, message = (
+                PENDING,
+                0.0,
+                "not measured yet" + (" (grade --reboot)" if item.after_reboot else ""),
+            )
         else:
             outcome = outcomes[item.id]
             state, points = item_points(item, outcome)
@@ -141,9 +146,9 @@ def score(
         tasks[task.id] = {"title": task.title, "points": round(max(0.0, raw), 2), "max": task.points}
     total = round(sum(t["points"] for t in tasks.values()), 2)
     measured = [s for s in sheet_items if not exam.find_item(s.id)[1].judged]
-    if measured and all(s.state == NOT_GRADED for s in measured):
+    if measured and all(s.state in (NOT_GRADED, PENDING) for s in measured):
         status = "not_graded"
-    elif any(s.state in (NOT_GRADED, AWAITING) for s in sheet_items):
+    elif any(s.state in (NOT_GRADED, AWAITING, PENDING) for s in sheet_items):
         status = "partial"
     else:
         status = "held" if held else "graded"

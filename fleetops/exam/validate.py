@@ -38,7 +38,7 @@ def validate(folder: ExamFolder, candidates: list[Candidate] | None) -> Validati
         except SyntaxError as error:
             result.problems.append(f"{relative} line {error.lineno}: {error.msg}")
     for task in exam.tasks:
-        if task.solve is None:
+        if task.solve is None and any(not item.judged for item in task.rubric):
             result.notes.append(f"task {task.id} has no solve deploy: selftest cannot give it full marks")
     secret = Secret(random_secrets.token_hex(16))
     rows = list(candidates or SAMPLE)
@@ -49,7 +49,9 @@ def validate(folder: ExamFolder, candidates: list[Candidate] | None) -> Validati
         if candidate.level and candidate.level != exam.level:
             result.problems.append(f"{who}: level {candidate.level}, but this exam is level {exam.level}")
         try:
-            values = candidate_variables(exam.variables, secret, candidate, exam.accounts.candidate.user)
+            values = candidate_variables(
+                exam.variables, secret, candidate, exam.accounts.candidate.user, folder.constants()
+            )
             context = template_context(values, placeholder_addresses(exam))
             render_rubric(folder, context)
             for task in exam.tasks:

@@ -79,14 +79,18 @@ def render(template: str, context: dict[str, Any], where: str) -> str:
 
 
 def candidate_variables(
-    variables: dict[str, str], secret: Secret, candidate: Candidate, account_template: str
+    variables: dict[str, str],
+    secret: Secret,
+    candidate: Candidate,
+    account_template: str,
+    constants: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Render every variable in order (later ones may use earlier ones) plus ``user``, the
-    candidate's seat account."""
+    candidate's seat account, and the exam's ``constants`` (its ``files:``)."""
     context = candidate_context(candidate)
     user = render(account_template, context, "accounts.candidate.user")
     context["user"] = user
-    values: dict[str, Any] = {"user": user}
+    values: dict[str, Any] = {"user": user, **(constants or {})}
     for name, template in variables.items():
         seed = Seed(secret, candidate.candidate_id, name)
         value = render(template, {**context, **values, "seed": seed}, f"variables.{name}")
