@@ -89,8 +89,8 @@ def changes(upper: Path, lowers: list[Path], include_volatile: bool = False) -> 
                 continue
             info = os.lstat(path)
             if stat.S_ISDIR(info.st_mode):
-                if any((lower / relative).is_dir() for lower in lowers):
-                    continue  # a directory copied up to hold changed files: the files say it
+                if any((lower / relative).is_dir() for lower in lowers) or any(path.iterdir()):
+                    continue  # copied up or new, and holding files: the files say it
                 found.append(Change(relative, "added", max(info.st_mtime, info.st_ctime)))
                 continue
             if is_whiteout(info):

@@ -55,7 +55,9 @@ def item_analysis(data: ReportData) -> list[dict]:
         passed = sum(1 for i in scores if i.state == PASS and (i.points > 0 or i.penalty))
         mean = sum(i.points for i in scores) / len(scores) if scores else 0.0
         flag = ""
-        if len(scores) >= 2 and passed == len(scores):
+        if item.points < 0:
+            pass  # a penalty nobody incurred is the normal case
+        elif len(scores) >= 2 and passed == len(scores):
             flag = "everyone passed"
         elif len(scores) >= 2 and passed == 0:
             flag = "no one passed"
