@@ -164,6 +164,9 @@ class Exam(Strict):
     duration: str = Field(pattern=DURATION.pattern)
     pass_mark: float = Field(ge=0)
     total: float | None = None
+    reboot_settle: int = Field(
+        10, ge=0, le=600, description="seconds after a seat is back from a reboot before grading"
+    )
     seat: Seat
     baseline: Baseline = Baseline()
     accounts: Accounts = Accounts()
@@ -172,6 +175,9 @@ class Exam(Strict):
     )
     files: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")], str] = Field(
         default_factory=dict, description="name -> file in the exam folder whose text statements may quote"
+    )
+    digests: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")], str] = Field(
+        default_factory=dict, description="name -> file in the exam folder whose sha256 checks may test"
     )
     tasks: list[Task] = Field(min_length=1)
     languages: list[str] = Field(default_factory=lambda: ["en"])
@@ -243,11 +249,13 @@ class ExamFolder:
         return None if relative is None else self.path / relative
 
     def constants(self) -> dict[str, str]:
-        """The ``files:`` of the exam as text (e.g. a public key the statement hands out)."""
-        return {
-            name: (self.path / relative).read_text(encoding="utf-8").strip()
-            for name, relative in self.exam.files.items()
+        """The ``files:`` of the exam as text (e.g. a public key the statement hands out) and
+        the sha256 of its ``digests:`` (e.g. a model file a check pins)."""
+        texts = {name: (self.path / rel).read_text(encoding="utf-8").strip() for name, rel in self.exam.files.items()}
+        digests = {
+            name: hashlib.sha256((self.path / rel).read_bytes()).hexdigest() for name, rel in self.exam.digests.items()
         }
+        return {**texts, **digests}
 
     def statement_text(self, task: Task) -> str:
         if task.statement is None:
@@ -297,7 +305,7 @@ def load_exam(path: Path) -> ExamFolder:
                 raise InputError(f"{source}: task {task.id}: {field} {relative} is outside the exam folder")
             if not target.is_file():
                 raise InputError(f"{source}: task {task.id}: {field} file not found: {relative}")
-    for name, relative in exam.files.items():
+    for name, relative in {**exam.files, **exam.digests}.items():
         target = (path / relative).resolve()
         if path.resolve() not in target.parents or not target.is_file():
             raise InputError(f"{source}: files.{name}: {relative} is not a file in the exam folder")

@@ -9,6 +9,7 @@ does a whole task for the whole cohort, as a new version, with a reason).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,8 @@ def grade(
     if phase == "reboot" and planned:
         for name in sorted(planned):
             lab.halt(name)
-        lab.start(sorted(planned))
+        lab.start(sorted(planned))  # returns once systemd reports the boot finished
+        time.sleep(folder.exam.reboot_settle)  # services that load data after starting (a model) settle
     for host, entries in sorted(planned.items()):
         seat = entries[0][0]
         checks = [Reachable(kind="reachable"), *(entry.check for _s, entry in entries if entry.check is not None)]

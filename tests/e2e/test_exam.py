@@ -305,3 +305,14 @@ def test_editing_one_ledger_line_fails_the_audit(provisioned):
     path.write_text("\n".join(lines) + "\n")
     code, out, _err = exam("audit", "--verify", "--sitting", SITTING)
     assert code == 1 and "line 2" in out
+
+
+@pytest.mark.parametrize("exam_name", ["a-j-services", "e-j-edge-app"])
+def test_selftest_passes_on_the_bundled_exams(exam_name, isolated_module_runs):
+    """0 before solve, full marks after (after_reboot items after a real reboot), each task
+    solved alone gains points only there, reset proves clean: on a throwaway lab, removed after."""
+    code, out, err = exam("selftest", str(REPO / "exams" / exam_name), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["ok"], result["problems"] or err
+    assert len(result["steps"]) == 4
+    assert not any(name.startswith("st") for name in __import__("fleetops.lab.fleet", fromlist=["x"]).running_labs())

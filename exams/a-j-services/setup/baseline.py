@@ -3,4 +3,6 @@ operator expects (no nginx, no vsftpd, no git: installing them is the exam)."""
 
 from pyinfra.operations import apt
 
-apt.packages(name="Baseline tools", packages=["ca-certificates", "less", "nano", "openssh-server"], update=True, cache_time=3600)
+apt.packages(
+    name="Baseline tools", packages=["ca-certificates", "less", "nano", "openssh-server"], update=True, cache_time=3600
+)
