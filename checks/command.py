@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from fleetops.checks.base import Check, Outcome, compile_pattern, failed
+from fleetops.checks.base import Check, Outcome, compile_pattern, failed, passed
 from fleetops.checks.result import Status
 
 
@@ -24,6 +24,9 @@ class Command(Check):
     exit: int = 0
     match: str | None = None
     timeout: float = Field(10.0, gt=0, le=300)
+    value_from: Literal["runtime", "stdout"] = Field(
+        "runtime", description="stdout: the value is the number the command prints (a reference measurement)"
+    )
     unit: ClassVar[str] = "s"
 
     @field_validator("match")
@@ -46,6 +49,12 @@ class Command(Check):
             return failed(f"exit {raw['exit']} (expected {self.exit}) {tail[0][:200]}", value=raw["seconds"])
         if self.match and not re.search(self.match, raw["stdout"]):
             return failed(f"output does not match {self.match!r}", value=raw["seconds"])
+        if self.value_from == "stdout":
+            try:
+                number = float(raw["stdout"].strip().split()[0])
+            except (ValueError, IndexError):
+                return failed(f"output {raw['stdout'].strip()[:40]!r} is not a number")
+            return passed(f"exit {raw['exit']}, prints {number:g}", number)
         outcome = self.measured(raw["seconds"], "ran in", "{:.2f}")
         if outcome.status == Status.OK:
             outcome.message = f"exit {raw['exit']} in {raw['seconds']:.2f}s"

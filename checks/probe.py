@@ -695,6 +695,61 @@ def probe_unit(args):
     return result
 
 
+def probe_blob(args):
+    """A file's bytes (base64) and sha256, for the controller to judge (a model file)."""
+    import base64
+    import hashlib
+
+    limit = args.get("max_bytes", 64 * 1024 * 1024)
+    try:
+        with open(args["path"], "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        return {"exists": False}
+    if len(data) > limit:
+        return {"exists": True, "truncated": True}
+    return {"exists": True, "sha256": hashlib.sha256(data).hexdigest(), "data": base64.b64encode(data).decode()}
+
+
+def probe_sql(args):
+    """A query with the mysql client as a given user; the password goes in a 0600 option file
+    removed at once, never on the command line."""
+    import tempfile
+
+    argv = ["mysql", "--batch", "--skip-column-names"]
+    path = None
+    if args.get("password") is not None:
+        fd, path = tempfile.mkstemp(prefix="fleetops-sql-")
+        with os.fdopen(fd, "w") as handle:
+            # option-file syntax: a double-quoted value, with backslash and quote escaped
+            quoted = args["password"].replace("\\", "\\\\").replace('"', '\\"')
+            handle.write('[client]\npassword="%s"\n' % quoted)
+        argv.insert(1, "--defaults-extra-file=" + path)
+    argv += ["--user=" + args["user"]]
+    if args.get("host"):
+        argv += ["--protocol=tcp", "--host=" + args["host"]]
+    if args.get("database"):
+        argv += ["--database=" + args["database"]]
+    argv += ["--execute=" + args["query"]]
+    try:
+        code, out, err = run(argv, timeout=30)
+    finally:
+        if path:
+            os.unlink(path)
+    return {"exit": code, "stdout": out[-65536:], "stderr": err[-2000:]}
+
+
+def probe_report(args):
+    """A report file the candidate wrote, and the measurement it must agree with."""
+    result = probe_read({"path": args["path"], "max_bytes": 1024 * 1024})
+    measure = args["measure"]
+    try:
+        result["measure"] = PROBES[measure["op"]](measure.get("args") or {})
+    except Exception as error:
+        result["measure"] = {"error": "%s: %s" % (type(error).__name__, error)}
+    return result
+
+
 PROBES = {
     "uptime": probe_uptime,
     "load": probe_load,
@@ -720,6 +775,9 @@ PROBES = {
     "sudo": probe_sudo,
     "read": probe_read,
     "unit": probe_unit,
+    "blob": probe_blob,
+    "sql": probe_sql,
+    "report": probe_report,
 }
 
 

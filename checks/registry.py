@@ -14,9 +14,12 @@ from fleetops.checks.edge import Device, Heartbeat, Inference, PlatformApi
 from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.login import Login
+from fleetops.checks.models import Onnx
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
 from fleetops.checks.privileges import Sudo
+from fleetops.checks.report import ReportMatches
+from fleetops.checks.sql import Sql
 from fleetops.checks.services import Port, Process, Service
 from fleetops.checks.system import Clock, Disk, Inodes, Load, Memory, Pressure, Swap, Uptime
 from fleetops.checks.units import Timer, Unit
@@ -56,6 +59,9 @@ KINDS = (
     Unit,
     Timer,
     Login,
+    Onnx,
+    Sql,
+    ReportMatches,
 )
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]

@@ -23,7 +23,8 @@ NOT_STATED = {
     "exec", "pattern", "expect", "exists", "present", "nopasswd", "any", "enabled", "active",
     "exit", "min_count", "max_count", "verify", "ca_file", "tls", "sha256", "address",
 }  # fmt: skip
-LOGIN_KEY = "key"  # a login check's key is a controller-side file
+# fields naming a file of the exam folder on the controller (resolved, never sent to a seat)
+CONTROLLER_FILES = {"login": "key", "onnx": "golden"}
 
 
 @dataclass
@@ -44,11 +45,12 @@ def render_item(
         return RenderedItem(task, item, role, None)
     declaration = render_data(item.check, values, f"item {item.id}.check")
     declaration = {**declaration, "name": item.id}
-    if declaration.get("kind") == "login" and isinstance(declaration.get(LOGIN_KEY), str):
-        key = folder.path / declaration[LOGIN_KEY]
-        if not key.is_file():
-            raise InputError(f"item {item.id}: login key file not found: {declaration[LOGIN_KEY]}")
-        declaration[LOGIN_KEY] = str(key)
+    field = CONTROLLER_FILES.get(str(declaration.get("kind")))
+    if field and isinstance(declaration.get(field), str):
+        local = (folder.path / declaration[field]).resolve()
+        if folder.path not in local.parents or not local.is_file():
+            raise InputError(f"item {item.id}: {field} file not found in the exam folder: {declaration[field]}")
+        declaration[field] = str(local)
     if declaration.get("kind") == "login" and known_hosts:
         declaration.setdefault("known_hosts", known_hosts)
     try:
@@ -83,7 +85,7 @@ def literals(declaration: dict[str, Any], skip: list[str]) -> list[str]:
             found.append(str(value).removesuffix(".0") if isinstance(value, float) else str(value))
 
     for key, value in declaration.items():
-        if declaration.get("kind") == "login" and key == LOGIN_KEY:
+        if CONTROLLER_FILES.get(str(declaration.get("kind"))) == key:
             continue
         walk(key, value)
     return found

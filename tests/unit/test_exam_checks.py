@@ -163,3 +163,129 @@ def test_login_to_a_closed_port_is_unknown():
     c = check(kind="login", user="dev417", password="s3cret-pass", port=port, timeout=2)
     outcome = c.verdict(c.collect(Target("x", "127.0.0.1"), timeout=2))
     assert outcome.status == Status.UNKNOWN and "cannot connect" in outcome.message
+
+
+# ----- onnx, sql, report_matches -----------------------------------------------------------
+EDGE_MODEL = Path(__file__).parents[2] / "exams/e-j-edge-app/files/digits"
+
+
+def probe_locally(request: dict) -> dict:
+    """Run a probe of checks/probe.py on this machine, as the probe script would on a host."""
+    import ast
+    import subprocess
+    import sys
+
+    from fleetops.checking.remote import build_script
+
+    proc = subprocess.run(
+        [sys.executable, "-"], input=build_script([{"id": "0", **request}]), capture_output=True, timeout=60, check=True
+    )
+    raw = ast.literal_eval(proc.stdout.decode().splitlines()[1])["results"]["0"]
+    raw.pop("_seconds", None)
+    return raw
+
+
+def test_onnx_model_is_checked_on_the_controller_with_golden_inputs(tmp_path):
+    pytest.importorskip("onnxruntime")
+    c = check(
+        kind="onnx",
+        path=str(EDGE_MODEL / "model.onnx"),
+        opset=13,
+        inputs=["X"],
+        golden=str(EDGE_MODEL / "manifest.json"),
+        quantized=False,
+        max_mb=1,
+    )
+    outcome = c.verdict(probe_locally(c.probe()))
+    assert outcome.status == Status.OK, outcome.message
+    assert 0.05 < outcome.value < 0.1  # MB
+    strict = check(kind="onnx", path=str(EDGE_MODEL / "model.onnx"), opset=99, inputs=["image"], quantized=True)
+    message = strict.verdict(probe_locally(strict.probe())).message
+    assert "opset 15 (need at least 99)" in message and "no input image" in message and "not quantized" in message
+
+
+def test_onnx_refuses_a_truncated_or_missing_model(tmp_path):
+    pytest.importorskip("onnx")
+    broken = tmp_path / "model.onnx"
+    broken.write_bytes((EDGE_MODEL / "model.onnx").read_bytes()[:3000])
+    c = check(kind="onnx", path=str(broken))
+    outcome = c.verdict(probe_locally(c.probe()))
+    assert outcome.status == Status.CRITICAL and "not a valid ONNX model" in outcome.message
+    missing = check(kind="onnx", path=str(tmp_path / "none.onnx"))
+    assert "does not exist" in missing.verdict(probe_locally(missing.probe())).message
+
+
+def test_onnx_golden_inputs_catch_a_different_model(tmp_path):
+    pytest.importorskip("onnxruntime")
+    import json
+
+    manifest = json.loads((EDGE_MODEL / "manifest.json").read_text())
+    for golden in manifest["golden"]:
+        golden["label"] = "7" if golden["label"] != "7" else "3"  # what a wrong conversion would answer
+    wrong = tmp_path / "manifest.json"
+    wrong.write_text(json.dumps(manifest))
+    c = check(kind="onnx", path=str(EDGE_MODEL / "model.onnx"), golden=str(wrong))
+    outcome = c.verdict(probe_locally(c.probe()))
+    assert outcome.status == Status.CRITICAL and "golden:" in outcome.message
+
+
+def test_sql_judges_client_side_answers():
+    c = check(
+        kind="sql",
+        user="shop_app",
+        password="app-secret",
+        database="shop",
+        query="SELECT COUNT(*) FROM orders",
+        equals=42,
+    )
+    assert "app-secret" in str(c.probe()["args"])  # sent on the probe's stdin, never argv
+    assert c.judge({"exit": 0, "stdout": "42\n", "stderr": ""}).status == Status.OK
+    assert "'41' (expected '42')" in c.judge({"exit": 0, "stdout": "41\n", "stderr": ""}).message
+    denied = (
+        "ERROR 1142 (42000) at line 1: SELECT command denied to user 'shop_app'@'localhost' for table `shop`.`orders`\n"
+    )
+    assert c.judge({"exit": 1, "stdout": "", "stderr": denied}).status == Status.CRITICAL
+    refuse = check(kind="sql", user="shop_ro", password="ro-secret", query="DELETE FROM shop.orders", expect_error=True)
+    assert refuse.judge({"exit": 1, "stdout": "", "stderr": denied}).status == Status.OK
+    assert refuse.judge({"exit": 0, "stdout": "", "stderr": ""}).status == Status.CRITICAL
+    with pytest.raises(InputError, match="line break"):
+        check(kind="sql", user="u", password="abcd\nefgh", query="SELECT 1")
+
+
+def test_sql_probe_keeps_the_password_off_argv(monkeypatch):
+    """The probe's mysql command line, captured: the password is only in a removed 0600 file."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("probe_module", Path(__file__).parents[2] / "checks/probe.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    seen = {}
+
+    def fake_run(argv, timeout=10):
+        option = next(a for a in argv if a.startswith("--defaults-extra-file="))
+        path = option.split("=", 1)[1]
+        seen["argv"], seen["mode"], seen["text"] = argv, os.stat(path).st_mode & 0o777, open(path).read()
+        seen["path"] = path
+        return 0, "1\n", ""
+
+    monkeypatch.setattr(probe, "run", fake_run)
+    probe.probe_sql({"user": "u", "password": 'p"w\\d', "query": "SELECT 1", "database": "shop", "host": None})
+    assert not any('p"w' in a for a in seen["argv"]) and seen["mode"] == 0o600
+    assert seen["text"] == '[client]\npassword="p\\"w\\\\d"\n' and not os.path.exists(seen["path"])
+
+
+def test_report_matches_compares_with_a_measurement(tmp_path):
+    report = tmp_path / "report.txt"
+    report.write_text("cpu count: 4\np95 latency: 12.5 ms\n")
+    c = check(kind="report_matches", path=str(report), pattern=r"p95 latency: ([0-9.]+)", tolerance=0.1,
+              measure={"kind": "command", "command": "echo 12.0", "value_from": "stdout"})  # fmt: skip
+    outcome = c.verdict(probe_locally(c.probe()))
+    assert outcome.status == Status.OK, outcome.message
+    far = check(kind="report_matches", path=str(report), pattern=r"p95 latency: ([0-9.]+)", tolerance=0.01,
+                measure={"kind": "command", "command": "echo 20", "value_from": "stdout"})  # fmt: skip
+    assert "12.5, measured 20" in far.verdict(probe_locally(far.probe())).message
+    with pytest.raises(InputError, match="needs a group"):
+        check(kind="report_matches", path="/r", pattern="p95", measure={"kind": "disk"})
+    with pytest.raises(InputError, match="host-side"):
+        check(kind="report_matches", path="/r", pattern="(1)", measure={"kind": "tcp", "port": 22})

@@ -8,10 +8,13 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 from fleetops.checking.remote import build_script
 from fleetops.checks.result import Status
 from fleetops.checks.suite import available_suites, load_suite
+
+REPO = Path(__file__).parents[2]
 
 
 def host_checks() -> list:
@@ -27,6 +30,14 @@ def host_checks() -> list:
                 {"kind": "config", "path": "/nonexistent/x.ini", "format": "ini", "key": "a.b"},
                 {"kind": "unit", "unit": "ssh.service", "restart": "on-failure"},
                 {"kind": "timer", "unit": "fstrim.timer", "on_calendar": "weekly"},
+                {"kind": "onnx", "path": str(REPO / "exams/e-j-edge-app/files/digits/model.onnx"), "opset": 13},
+                {"kind": "sql", "user": "nobody", "query": "SELECT 1"},
+                {
+                    "kind": "report_matches",
+                    "path": "/etc/os-release",
+                    "pattern": "VERSION_ID=.?([0-9]+)",
+                    "measure": {"kind": "command", "command": "echo 12", "value_from": "stdout"},
+                },
             ]
         },
         "extra",
