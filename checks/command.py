@@ -24,8 +24,10 @@ class Command(Check):
     exit: int = 0
     match: str | None = None
     timeout: float = Field(10.0, gt=0, le=300)
-    value_from: Literal["runtime", "stdout"] = Field(
-        "runtime", description="stdout: the value is the number the command prints (a reference measurement)"
+    value_from: Literal["runtime", "stdout", "text"] = Field(
+        "runtime",
+        description="stdout: the value is the number the command prints (a reference measurement); "
+        "text: the value is its output (up to 4 KiB)",
     )
     unit: ClassVar[str] = "s"
 
@@ -49,6 +51,8 @@ class Command(Check):
             return failed(f"exit {raw['exit']} (expected {self.exit}) {tail[0][:200]}", value=raw["seconds"])
         if self.match and not re.search(self.match, raw["stdout"]):
             return failed(f"output does not match {self.match!r}", value=raw["seconds"])
+        if self.value_from == "text":
+            return passed(f"exit {raw['exit']}", raw["stdout"].strip()[:4096])
         if self.value_from == "stdout":
             try:
                 number = float(raw["stdout"].strip().split()[0])

@@ -142,6 +142,14 @@ def _progress(silent: bool):
 @click.option("--sitting", "sitting_id", default=None, help="Sitting id (default: <exam id>).")
 @click.option("--lab", "lab_name", default="exam", show_default=True, help="Lab the seats run on.")
 @click.option(
+    "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
+    help="Seats on these real hosts instead of a lab (with --seats).",
+)  # fmt: skip
+@click.option(
+    "--seats", "seats_file", type=click.Path(path_type=Path), default=None,
+    help="seats.csv (seat,role,host) mapping seats onto the inventory's hosts.",
+)  # fmt: skip
+@click.option(
     "--shuffle-seats", "shuffle", type=int, default=None, metavar="SEED", help="Shuffle seats (seed recorded)."
 )
 @output_options
@@ -150,15 +158,19 @@ def provision(
     roster: Path,
     sitting_id: str | None,
     lab_name: str,
+    inventory: Path | None,
+    seats_file: Path | None,
     shuffle: int | None,
     verbose: int,
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Make the seats: lab hosts, baseline + task setup, locked candidate accounts, frozen baseline.
+    """Make the seats: lab hosts (or real hosts), baseline + task setup, locked candidate accounts,
+    then the baseline frozen into a hashed layer (lab) or fingerprinted (real hosts).
 
     \b
     fleetops exam provision exams/a-j-services --roster roster.csv --sitting 2026-12-05-am
+    fleetops exam provision exams/a-j-services --roster r.csv -i prod/inventory.py --seats seats.csv
     """
     from fleetops.exam.definition import load_exam
     from fleetops.exam.provision import provision as run
@@ -168,7 +180,12 @@ def provision(
     folder = load_exam(Path(exam_dir))
     candidates = load_roster(roster)
     validate_lab_name(lab_name)
-    result = run(folder, candidates, sitting_id or folder.exam.id, lab_name, _progress(quiet or as_json), shuffle)
+    if inventory is not None and not inventory.is_file():
+        raise InputError(f"inventory not found: {inventory}")
+    result = run(
+        folder, candidates, sitting_id or folder.exam.id, lab_name, _progress(quiet or as_json), shuffle,
+        inventory=inventory.resolve() if inventory else None, seats_file=seats_file,
+    )  # fmt: skip
     sitting = result.sitting
     if as_json:
         print_json(

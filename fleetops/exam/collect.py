@@ -19,7 +19,6 @@ from fleetops.exam.grading import _lowers
 from fleetops.exam.ledger import file_sha256
 from fleetops.exam.sitting import SeatState, Sitting
 from fleetops.fileutil import private_dir
-from fleetops.lab.fleet import Lab
 from fleetops.lab.userns import unshift
 
 
@@ -31,7 +30,9 @@ class Collected:
 
 
 def collect(sitting: Sitting, seats: list[SeatState]) -> list[Collected]:
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
+    if lab is None:
+        return _collect_real(sitting, seats)
     base = sitting.uid_base
     out = []
     recorded: dict[str, str] = {}
@@ -62,6 +63,60 @@ def collect(sitting: Sitting, seats: list[SeatState]) -> list[Collected]:
                     if change.kind != "removed":
                         tar.add(path, arcname=change.path, recursive=False)
                     manifest[f"{seat_host.host}:/{change.path}"] = entry
+            recorded[str(archive.relative_to(sitting.dir))] = file_sha256(archive)
+        sha = sitting.write_json(f"evidence/{seat.candidate_id}/manifest.json", manifest)
+        recorded[f"evidence/{seat.candidate_id}/manifest.json"] = sha
+        out.append(Collected(seat.candidate_id, len(manifest), total))
+    sitting.ledger.append("collect", {"seats": [s.seat for s in seats]}, files=recorded)
+    return out
+
+
+def _collect_real(sitting: Sitting, seats: list[SeatState]) -> list[Collected]:
+    """Real hosts: every file the fingerprint says was added or changed under the tracked trees,
+    archived on the host (tar, base64 over the SSH channel) with a manifest of sha256s."""
+    import base64
+    import shlex
+
+    from fleetops.exam import fingerprint
+    from fleetops.exam.window import target
+    from fleetops.remote_exec import run_command
+
+    out = []
+    recorded: dict[str, str] = {}
+    for seat in seats:
+        folder = private_dir(sitting.dir / "evidence" / seat.candidate_id)
+        manifest: dict[str, dict] = {}
+        total = 0
+        for seat_host in seat.hosts:
+            host_target = target(None, seat_host)
+            taken = fingerprint.take(host_target)
+            if isinstance(taken, str):
+                manifest[f"{seat_host.host}:"] = {"error": taken}
+                continue
+            baseline = sitting.read_json(f"baseline/{seat_host.host}.json")
+            changed = sorted(p for p, v in taken["files"].items() if baseline["files"].get(p) != v)[:2000]
+            for path in changed:
+                digest, mode, owner = taken["files"][path].split()
+                manifest[f"{seat_host.host}:{path}"] = {
+                    "change": "modified" if path in baseline["files"] else "added",
+                    "sha256": digest,
+                    "mode": mode,
+                    "owner": owner,
+                }
+            if not changed:
+                continue
+            answer = run_command(
+                host_target, "tar -czf - -- " + " ".join(map(shlex.quote, changed)) + " 2>/dev/null | base64 -w0", 600
+            )
+            if isinstance(answer, str):
+                manifest[f"{seat_host.host}:"] = {"error": answer}
+                continue
+            data = base64.b64decode(answer[1])
+            total += len(data)
+            archive = folder / f"{seat_host.host}.tar.gz"
+            fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             recorded[str(archive.relative_to(sitting.dir))] = file_sha256(archive)
         sha = sitting.write_json(f"evidence/{seat.candidate_id}/manifest.json", manifest)
         recorded[f"evidence/{seat.candidate_id}/manifest.json"] = sha

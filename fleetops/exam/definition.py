@@ -144,6 +144,7 @@ class Seat(Strict):
 class Baseline(Strict):
     deploy: str | None = None
     suite: str | None = None
+    reset: str | None = Field(None, description="seats on real hosts: a deploy that puts a seat back")
 
 
 class CandidateAccount(Strict):
@@ -311,6 +312,8 @@ def load_exam(path: Path) -> ExamFolder:
             raise InputError(f"{source}: files.{name}: {relative} is not a file in the exam folder")
         if name in exam.variables:
             raise InputError(f"{source}: files.{name}: also a variable")
-    if exam.baseline.deploy and not (path / exam.baseline.deploy).is_file():
-        raise InputError(f"{source}: baseline deploy not found: {exam.baseline.deploy}")
+    for field in ("deploy", "reset"):
+        relative = getattr(exam.baseline, field)
+        if relative and not (path / relative).is_file():
+            raise InputError(f"{source}: baseline {field} deploy not found: {relative}")
     return ExamFolder(path.resolve(), exam, tree_hash(path))

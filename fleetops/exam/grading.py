@@ -26,6 +26,7 @@ from fleetops.exam.rubric import RenderedItem, render_rubric
 from fleetops.exam.scoring import Sheet, score
 from fleetops.exam.sitting import SeatState, Sitting, now, parse_time
 from fleetops.exam.window import target
+from fleetops.fanout import per_host
 from fleetops.lab.fleet import Lab
 from fleetops.sshutil import port_open
 
@@ -129,6 +130,86 @@ def inspect_seat(lab: Lab, seat: SeatState) -> tuple[list[str], set[str]]:
     return flags, hashes
 
 
+# Real hosts have no layer to read from outside: the same questions go into the seat's one
+# round trip, answered by the host (a candidate with root could fake them; documented).
+INTEGRITY_TOOLS = (
+    "dpkg --verify systemd sudo dash coreutils openssh-server python3-minimal 2>/dev/null | grep -E '^..5' || true"
+)
+
+
+def integrity_checks(seat: SeatState) -> list:
+    from fleetops.checks.command import Command
+
+    checks = [
+        Command(kind="command", name="integrity-tools", command=INTEGRITY_TOOLS, value_from="text"),
+        Command(kind="command", name="integrity-shadow", command="cut -d: -f2 /etc/shadow", value_from="text"),
+    ]
+    stopped = parse_time(seat.stopped_at)
+    if stopped is not None:
+        stamp = int(stopped.timestamp()) + 2
+        checks.append(
+            Command(
+                kind="command",
+                name="integrity-late",
+                command=f"find /etc /srv /var/www /opt /home /root -xdev -newermt @{stamp} -type f "
+                "-not -path '/root/.fleetops/*' -not -path '/root/.cache/*' -not -name resolv.conf 2>/dev/null | head -20",
+                value_from="text",
+            )
+        )
+    return checks
+
+
+def host_flags(sitting: Sitting, seat: SeatState, by_host: dict[str, dict]) -> tuple[list[str], set[str]]:
+    """Integrity flags of a real-host seat from its integrity checks' answers."""
+    import hashlib
+
+    flags: list[str] = []
+    hashes: set[str] = set()
+    for seat_host in seat.hosts:
+        results = by_host.get(seat_host.host, {})
+        tools = results.get("integrity-tools")
+        if tools is not None and isinstance(tools.value, str) and tools.value:
+            for line in tools.value.splitlines():
+                flags.append(f"tampered: {line.split()[-1]} on {seat_host.host}")
+        late = results.get("integrity-late")
+        if late is not None and isinstance(late.value, str) and late.value:
+            for path in late.value.splitlines()[:5]:
+                flags.append(f"after-window change: ~ {path} on {seat_host.host}")
+        shadow = results.get("integrity-shadow")
+        baseline_path = sitting.dir / "baseline" / f"{seat_host.host}.json"
+        known = set()
+        if baseline_path.exists():
+            known = {v["hash"] for v in sitting.read_json(f"baseline/{seat_host.host}.json")["locks"].values()}
+        if shadow is not None and isinstance(shadow.value, str):
+            for field in shadow.value.split():
+                value = field.lstrip("!")
+                if value.startswith("$"):
+                    digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+                    if digest not in known:
+                        hashes.add(digest)
+    return flags, hashes
+
+
+def reboot_host(target_: Any, timeout: float = 300) -> None:
+    """Reboot a real host and wait until it answers SSH with a new boot id."""
+    from fleetops.remote_exec import run_command
+
+    before = run_command(target_, "cat /proc/sys/kernel/random/boot_id")
+    run_command(target_, "systemctl reboot", timeout=10)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        answer = run_command(
+            target_, "cat /proc/sys/kernel/random/boot_id; systemctl is-system-running --wait", timeout=120
+        )
+        if (
+            not isinstance(answer, str)
+            and not isinstance(before, str)
+            and answer[1].split()[:1] != before[1].split()[:1]
+        ):
+            return
+
+
 def similar_pairs(hashes: dict[str, set[str]]) -> list[tuple[str, str]]:
     """Seats that share a salted password hash: one copied the other's (Teuton's 'unique')."""
     ids = sorted(hashes)
@@ -147,7 +228,7 @@ def grade(
 ) -> tuple[int, dict]:
     """Measure ``seats`` for ``phase`` into grading ``version`` (default: the latest, or v1).
     Only items not yet measured (or not graded) are measured unless ``remeasure``."""
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
     known = versions(sitting)
     version = version or (known[-1] if known else 1)
     path = f"grades/v{version}.json"
@@ -169,20 +250,27 @@ def grade(
         previous = data["seats"].get(seat.seat, {})
         grades[seat.seat] = SeatGrade(seat.seat, seat.candidate_id, dict(previous.get("outcomes", {})))
         values = seat_values(folder, sitting, candidates[seat.candidate_id])
-        rendered = render_rubric(folder, values, known_hosts=str(lab.known_hosts))
+        known_hosts = str(lab.known_hosts) if lab else (seat.hosts[0].connection or {}).get("ssh_known_hosts_file")
+        rendered = render_rubric(folder, values, known_hosts=known_hosts)
         for entry in _phase_items(rendered, phase, tasks):
             measured = grades[seat.seat].outcomes.get(entry.item.id)
             if measured and measured["status"] != "UNKNOWN" and not remeasure:
                 continue
             planned.setdefault(seat.host_for(entry.role).host, []).append((seat, entry))
     if phase == "reboot" and planned:
-        for name in sorted(planned):
-            lab.halt(name)
-        lab.start(sorted(planned))  # returns once systemd reports the boot finished
+        if lab is not None:
+            for name in sorted(planned):
+                lab.halt(name)
+            lab.start(sorted(planned))  # returns once systemd reports the boot finished
+        else:
+            hosts = {h.host: h for seat in seats for h in seat.hosts if h.host in planned}
+            per_host(list(hosts.values()), lambda h: reboot_host(target(lab, h)))
         time.sleep(folder.exam.reboot_settle)  # services that load data after starting (a model) settle
     for host, entries in sorted(planned.items()):
         seat = entries[0][0]
         checks = [Reachable(kind="reachable"), *(entry.check for _s, entry in entries if entry.check is not None)]
+        if not sitting.on_lab:
+            checks += integrity_checks(seat)
         work.append(HostWork(HostPlan(host, checks), target(lab, seat.host_for(entries[0][1].role))))
     run = sweep(work, suite=f"exam {folder.exam.id}", inventory=str(sitting.dir / "inventory.py"))
     by_host: dict[str, dict] = {}
@@ -191,7 +279,10 @@ def grade(
     moment = now().isoformat(timespec="seconds")
     all_hashes: dict[str, set[str]] = {}
     for other in sitting.seats.values():
-        flags, hashes = inspect_seat(lab, other)
+        if lab is not None:
+            flags, hashes = inspect_seat(lab, other)
+        else:
+            flags, hashes = host_flags(sitting, other, by_host)
         all_hashes[other.seat] = hashes
         if other.seat in grades:
             grades[other.seat].flags = flags

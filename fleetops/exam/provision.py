@@ -12,20 +12,21 @@ import secrets as random_secrets
 import string
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from pprint import pformat
 
 from fleetops.checks.accounts import ACCOUNT_PATTERN
 from fleetops.errors import FleetopsError, InputError
 from fleetops.exam.definition import ExamFolder
+from fleetops.exam import fingerprint as fingerprints
 from fleetops.exam.layers import layer_hash
 from fleetops.exam.roster import Candidate, assign_seats
 from fleetops.exam.seats import host_name, template_context
 from fleetops.exam.sitting import SITTING_ID, SeatHost, SeatState, Sitting, exams_dir, now
 from fleetops.exam.validate import validate
 from fleetops.exam.variables import candidate_variables
-from fleetops.fileutil import atomic_write_text
+from fleetops.fileutil import atomic_write_bytes, atomic_write_text
 from fleetops.lab.fleet import Lab, free_subnet
 from fleetops.lab.inventory_file import connection_data
 from fleetops.lab.spec import parse_spec
@@ -78,7 +79,10 @@ def _write_inventory(sitting: Sitting, lab: Lab, host_data: dict[str, dict]) -> 
     groups: dict[str, list[str]] = {}
     for seat in sitting.seats.values():
         for seat_host in seat.hosts:
-            data = connection_data(seat_host.address, lab.key_file, lab.known_hosts)
+            if seat_host.connection is not None:
+                data = dict(seat_host.connection)
+            else:
+                data = connection_data(seat_host.address, lab.key_file, lab.known_hosts)
             data.update(host_data[seat_host.host])
             hosts[seat_host.host] = data
             for group in host_data[seat_host.host]["exam_groups"]:
@@ -117,7 +121,10 @@ def provision(
     lab_name: str,
     progress: Callable[[str], None] = lambda _m: None,
     shuffle_seed: int | None = None,
+    inventory: Path | None = None,
+    seats_file: Path | None = None,
 ) -> ProvisionResult:
+    """Lab seats by default; with ``inventory`` and ``seats_file``, seats on those real hosts."""
     from fleetops.runner import record as records
     from fleetops.runner.deploy import DeployOptions, run_deploy
     from fleetops.tasks import task
@@ -127,6 +134,16 @@ def provision(
     checked = validate(folder, roster)
     if checked.problems:
         raise InputError(f"exam {folder.exam.id}: {len(checked.problems)} problem(s), first: {checked.problems[0]}")
+    seat_map: dict[str, dict[str, SeatHost]] | None = None
+    if inventory is not None:
+        if seats_file is None:
+            raise InputError("-i INVENTORY needs --seats seats.csv (which host is which seat)")
+        seat_map = _inventory_seats(folder, inventory, seats_file)
+        free = [seat for seat in sorted(seat_map) if seat not in {c.seat for c in roster if c.seat}]
+        roster = [c if c.seat else replace(c, seat=free.pop(0)) if free else c for c in roster]
+        unseated = [c.candidate_id for c in roster if not c.seat or c.seat not in seat_map]
+        if unseated:
+            raise InputError(f"seats {seats_file}: no seat for {', '.join(unseated)} (more candidates than seats?)")
     roster = assign_seats(roster, shuffle_seed)
     roster_sha = hashlib.sha256(repr([c.to_dict() for c in roster]).encode()).hexdigest()
     existing = exams_dir() / sitting_id / "sitting.json"
@@ -140,28 +157,34 @@ def provision(
             )
         if sitting.read_json("roster.json") != [c.to_dict() for c in roster]:
             raise InputError(f"sitting {sitting_id} was provisioned with another roster; use a new --sitting")
-        if sitting.lab != lab_name:
+        if sitting.lab != lab_name and seat_map is None:
             raise InputError(f"sitting {sitting_id} runs on lab {sitting.lab}, not {lab_name}")
     else:
         sitting = Sitting(sitting_id, str(folder.path), folder.sha256, lab_name)
+        if seat_map is not None:
+            sitting.mode, sitting.inventory, sitting.lab = "inventory", str(inventory), ""
         sitting.set_secrets({"variables_secret": random_secrets.token_hex(32)})
         sitting.write_json("roster.json", [c.to_dict() for c in roster])
     result = ProvisionResult(sitting)
 
     lab = Lab(lab_name)
-    progress(f"lab {lab_name}: {len(roster)} seat(s)")
-    spec = parse_spec(_lab_spec(folder, lab_name, [c.seat for c in roster]), source=f"exam {folder.exam.id} seats")
-    status = lab.up(spec, progress)
-    addresses = {h.name: h.address for h in status.hosts}
-    state = lab.load_state() or {}
-    sitting.uid_base = state.get("uid_base")
+    if seat_map is None:
+        progress(f"lab {lab_name}: {len(roster)} seat(s)")
+        spec = parse_spec(_lab_spec(folder, lab_name, [c.seat for c in roster]), source=f"exam {folder.exam.id} seats")
+        status = lab.up(spec, progress)
+        addresses = {h.name: h.address for h in status.hosts}
+        state = lab.load_state() or {}
+        sitting.uid_base = state.get("uid_base")
     passwords = sitting.secrets()
     host_data: dict[str, dict] = {}
     for candidate in roster:
-        seat_hosts = [
-            SeatHost(role, host_name(candidate.seat, role), addresses[host_name(candidate.seat, role)])
-            for role in folder.exam.seat.roles
-        ]
+        if seat_map is not None:
+            seat_hosts = [seat_map[candidate.seat][role] for role in folder.exam.seat.roles]
+        else:
+            seat_hosts = [
+                SeatHost(role, host_name(candidate.seat, role), addresses[host_name(candidate.seat, role)])
+                for role in folder.exam.seat.roles
+            ]
         values = candidate_variables(
             folder.exam.variables,
             sitting.secret("variables_secret"),
@@ -226,14 +249,33 @@ def provision(
             sitting.save()
             sitting.ledger.append("provision-failed", {"failed": result.failed})
             return result
-        progress(f"freezing {len(to_freeze)} baseline layer(s)")
-        for seat_host in to_freeze:
-            lab.halt(seat_host.host)
-            baseline = lab.freeze(seat_host.host)
-            digest, _count = layer_hash(baseline)
-            sitting.baseline[seat_host.host] = digest
-            result.frozen.append(seat_host.host)
-        lab.start([h.host for h in to_freeze])
+        if sitting.on_lab:
+            progress(f"freezing {len(to_freeze)} baseline layer(s)")
+            for seat_host in to_freeze:
+                lab.halt(seat_host.host)
+                baseline = lab.freeze(seat_host.host)
+                digest, _count = layer_hash(baseline)
+                sitting.baseline[seat_host.host] = digest
+                result.frozen.append(seat_host.host)
+            lab.start([h.host for h in to_freeze])
+        else:
+            progress(f"fingerprinting {len(to_freeze)} host(s)")
+            for seat_host, taken in zip(to_freeze, _fingerprints(lab, to_freeze), strict=True):
+                if isinstance(taken, str):
+                    result.failed.append(f"{seat_host.host}: {taken}")
+                    continue
+                sitting.write_json(f"baseline/{seat_host.host}.json", taken)
+                sitting.baseline[seat_host.host] = fingerprints.digest(taken)
+                copy = fingerprints.snapshot(_target(seat_host))
+                if isinstance(copy, str):
+                    result.failed.append(f"{seat_host.host}: {copy}")
+                    continue
+                atomic_write_bytes(sitting.dir / "baseline" / f"{seat_host.host}.tar.gz", copy)
+                result.frozen.append(seat_host.host)
+    if result.failed:
+        sitting.save()
+        sitting.ledger.append("provision-failed", {"failed": result.failed})
+        return result
     sitting.provisioned_at = sitting.provisioned_at or now().isoformat(timespec="seconds")
     sitting.save()
     sitting.ledger.append(
@@ -250,6 +292,38 @@ def provision(
         },
     )
     return result
+
+
+def _inventory_seats(folder: ExamFolder, inventory: Path, seats_file: Path) -> dict[str, dict[str, SeatHost]]:
+    """seats.csv resolved against a real inventory: each seat host with its connection data."""
+    from fleetops.exam.seatmap import load_seat_map
+    from fleetops.inventory import load_inventory
+
+    hosts = {host.name: host for host in load_inventory(inventory)}
+    mapping = load_seat_map(seats_file, folder.exam, set(hosts))
+    out: dict[str, dict[str, SeatHost]] = {}
+    for seat, roles in mapping.items():
+        for role, name in roles.items():
+            data = dict(hosts[name].data.dict())
+            if data.get("ssh_password"):
+                raise InputError(f"host {name}: exam seats are reached with keys; ssh_password is not supported")
+            connection = {k: v for k, v in data.items() if k.startswith("ssh_") and isinstance(v, (str, int, bool))}
+            address = str(data.get("ssh_hostname") or name)
+            out.setdefault(seat, {})[role] = SeatHost(role, name, address, connection)
+    return out
+
+
+def _target(seat_host: SeatHost):
+    from fleetops.exam.window import target
+
+    return target(None, seat_host)
+
+
+def _fingerprints(lab: Lab, hosts: list[SeatHost]) -> list:
+    from fleetops.exam.window import target
+    from fleetops.fanout import per_host
+
+    return per_host(hosts, lambda h: fingerprints.take(target(lab, h)))
 
 
 class ProvisionFailed(FleetopsError):

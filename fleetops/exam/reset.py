@@ -28,10 +28,11 @@ class HostProof:
     baseline_ok: bool
     leftovers: list[str] = field(default_factory=list)
     files: int = 0
+    how: str = "baseline layer hash as provisioned"
 
     def line(self) -> str:
         if self.clean:
-            return f"{self.host} clean (baseline {self.files} entries, hash as provisioned)"
+            return f"{self.host} clean ({self.files} files, {self.how})"
         return (
             f"{self.host} differs: "
             + ", ".join(self.leftovers[:12])
@@ -70,8 +71,82 @@ def verify_host(sitting: Sitting, lab: Lab, host: str) -> HostProof:
     return HostProof(host, not leftovers, baseline_ok, leftovers, count)
 
 
+def verify_real_host(sitting: Sitting, lab: Lab | None, seat_host) -> HostProof:
+    """A real host's fingerprint now against the one taken at provision."""
+    from fleetops.exam import fingerprint
+    from fleetops.exam.window import target
+
+    taken = fingerprint.take(target(lab, seat_host))
+    if isinstance(taken, str):
+        return HostProof(seat_host.host, False, False, [f"cannot fingerprint: {taken}"])
+    baseline = sitting.read_json(f"baseline/{seat_host.host}.json")
+    leftovers = fingerprint.diff(baseline, taken)
+    return HostProof(
+        seat_host.host, not leftovers, True, leftovers, len(taken.get("files", {})), "fingerprint as provisioned"
+    )
+
+
+def reset_real_host(sitting: Sitting, lab: Lab | None, seat: SeatState, seat_host) -> None:
+    """Put a real host back as far as its fingerprint and baseline copy allow: the candidate's
+    account made afresh, added packages purged (changed versions downgraded when the archive still
+    has them), added users and groups removed, added units disabled, added files under the tracked
+    trees removed, changed or removed small files restored from the baseline copy. The exam's
+    ``reset`` deploy runs after this; whatever still differs is named by the verification."""
+    import shlex
+
+    from fleetops.exam import fingerprint
+    from fleetops.exam.window import target
+    from fleetops.remote_exec import run_command
+
+    host_target = target(lab, seat_host)
+    baseline = sitting.read_json(f"baseline/{seat_host.host}.json")
+    run_command(host_target, f"userdel -r -f {shlex.quote(seat.user)} 2>/dev/null; true", timeout=60)
+    taken = fingerprint.take(host_target)
+    if isinstance(taken, str):
+        return
+    packages = sorted(set(taken["packages"]) - set(baseline["packages"]))
+    users = sorted(set(taken["users"]) - set(baseline["users"]))
+    groups = sorted(set(taken["groups"]) - set(baseline["groups"]) - set(users))
+    units = sorted(set(taken["units"]) - set(baseline["units"]))
+    files = sorted(set(taken["files"]) - set(baseline["files"]))
+    downgrades = sorted(
+        f"{name}={version}"
+        for name, version in baseline["packages"].items()
+        if name in taken["packages"] and taken["packages"][name] != version
+    )
+    commands = []
+    if units:
+        commands.append("systemctl disable --now " + " ".join(map(shlex.quote, units)) + " 2>/dev/null")
+    if packages:
+        commands.append("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q " + " ".join(map(shlex.quote, packages)))
+    if downgrades:  # best effort: only when the archive still has the baseline's version
+        commands.append(
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "
+            + " ".join(map(shlex.quote, downgrades))
+            + " >/dev/null 2>&1"
+        )
+    for user in users:
+        commands.append(f"userdel -r -f {shlex.quote(user)} 2>/dev/null")
+    for group in groups:
+        commands.append(f"groupdel {shlex.quote(group)} 2>/dev/null")
+    if files:
+        commands.append("rm -f -- " + " ".join(map(shlex.quote, files)))
+    if commands:
+        run_command(host_target, "; ".join(commands) + "; true", timeout=900)
+    # files changed or removed since the baseline: back from the baseline copy
+    after = fingerprint.take(host_target)
+    if isinstance(after, str):
+        return
+    changed = [p for p, v in baseline["files"].items() if after["files"].get(p) != v]
+    archive = sitting.dir / "baseline" / f"{seat_host.host}.tar.gz"
+    if changed and archive.exists():
+        fingerprint.restore(host_target, archive, changed)
+
+
 def reset(sitting: Sitting, seats: list[SeatState], verify_only: bool = False, keep: bool = True) -> list[HostProof]:
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
+    if lab is None:
+        return _reset_real(sitting, seats, verify_only)
     hosts = [h.host for seat in seats for h in seat.hosts]
     stamp = now().strftime("%Y%m%dT%H%M%SZ")
     archived: dict[str, str] = {}
@@ -93,5 +168,34 @@ def reset(sitting: Sitting, seats: list[SeatState], verify_only: bool = False, k
             "hosts": {p.host: "clean" if p.clean else p.leftovers[:50] for p in proofs},
             "archived": archived,
         },
+    )
+    return proofs
+
+
+def _reset_real(sitting: Sitting, seats: list[SeatState], verify_only: bool) -> list[HostProof]:
+    from fleetops.exam.definition import load_exam
+    from fleetops.fanout import per_host
+    from fleetops.runner.deploy import DeployOptions, run_deploy
+    from fleetops.tasks import task
+
+    lab = None  # seats on real hosts need no lab: only their connection data
+    items = [(seat, h) for seat in seats for h in seat.hosts]
+    if not verify_only:
+        per_host(items, lambda item: reset_real_host(sitting, lab, *item))
+        folder = load_exam(Path(sitting.exam_path))
+        limit = tuple(h.host for _s, h in items)
+        inventory = sitting.dir / "inventory.py"
+        if folder.exam.baseline.reset:
+            run_deploy(
+                DeployOptions(deploy_file=folder.path / folder.exam.baseline.reset, inventory=inventory, limit=limit)
+            )
+        run_deploy(DeployOptions(deploy_file=task("exam_accounts"), inventory=inventory, limit=limit))
+        for seat in seats:
+            seat.started_at = seat.ends_at = seat.stopped_at = None
+    proofs = per_host(items, lambda item: verify_real_host(sitting, lab, item[1]))
+    sitting.save()
+    sitting.ledger.append(
+        "reset-verify" if verify_only else "reset",
+        {"hosts": {p.host: "clean" if p.clean else p.leftovers[:50] for p in proofs}},
     )
     return proofs

@@ -43,6 +43,7 @@ class SeatHost:
     role: str
     host: str
     address: str
+    connection: dict | None = None  # inventory seats: the host's ssh_* data (lab seats: the lab's)
 
 
 @dataclass
@@ -85,6 +86,18 @@ class Sitting:
     baseline: dict[str, str] = field(default_factory=dict)  # host -> baseline layer hash
     provisioned_at: str | None = None
     uid_base: int | None = None
+    mode: str = "lab"  # lab | inventory (seats mapped onto real hosts with seats.csv)
+    inventory: str | None = None
+
+    @property
+    def on_lab(self) -> bool:
+        return self.mode == "lab"
+
+    def lab_or_none(self):
+        """The lab the seats run on, or None for seats on real hosts."""
+        from fleetops.lab.fleet import Lab
+
+        return Lab(self.lab) if self.on_lab else None
 
     # ----- storage --------------------------------------------------------------------
     @property

@@ -28,7 +28,21 @@ class SeatAnswer:
     detail: str = ""
 
 
-def target(lab: Lab, seat_host: SeatHost) -> SshTarget:
+def target(lab: Lab | None, seat_host: SeatHost) -> SshTarget:
+    """How the examiner reaches a seat host: the lab's key, or the inventory's connection data."""
+    if seat_host.connection is not None:
+        data = seat_host.connection
+        return SshTarget(
+            name=seat_host.host,
+            hostname=seat_host.address,
+            port=int(data.get("ssh_port") or 22),
+            user=str(data.get("ssh_user") or "root"),
+            key_file=data.get("ssh_key"),
+            known_hosts=data.get("ssh_known_hosts_file"),
+            strict=str(data.get("ssh_strict_host_key_checking", "yes")).lower(),
+        )
+    if lab is None:
+        raise ValueError(f"{seat_host.host}: no lab and no connection data")
     return SshTarget(
         name=seat_host.host,
         hostname=seat_host.address,
@@ -57,7 +71,7 @@ def unlock_command(user: str, seconds: int) -> str:
     )
 
 
-def _on_seats(lab: Lab, seats: list[SeatState], command_for) -> list[SeatAnswer]:
+def _on_seats(lab: Lab | None, seats: list[SeatState], command_for) -> list[SeatAnswer]:
     items = [(seat, h) for seat in seats for h in seat.hosts]
 
     def one(item: tuple[SeatState, SeatHost]) -> SeatAnswer:
@@ -80,7 +94,7 @@ def _on_seats(lab: Lab, seats: list[SeatState], command_for) -> list[SeatAnswer]
 
 
 def start(sitting: Sitting, seats: list[SeatState], minutes: int) -> list[SeatAnswer]:
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
     moment = now()
     pending = [s for s in seats if not s.started_at]
 
@@ -104,7 +118,7 @@ def start(sitting: Sitting, seats: list[SeatState], minutes: int) -> list[SeatAn
 
 
 def stop(sitting: Sitting, seats: list[SeatState]) -> list[SeatAnswer]:
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
     running = [s for s in seats if not s.stopped_at]
     answers = _on_seats(
         lab, running, lambda seat: lock_command(seat.user) + f"; systemctl stop {STOP_UNIT}.timer 2>/dev/null; true"
@@ -128,7 +142,7 @@ def extend(sitting: Sitting, seat: SeatState, minutes: int, exam_minutes: int, r
         end = sitting.window_end(seat, exam_minutes)
         assert end is not None
         seconds = max(1, int((end - now()).total_seconds()))
-        lab = Lab(sitting.lab)
+        lab = sitting.lab_or_none()
         command = (
             f"systemctl stop {STOP_UNIT}.timer 2>/dev/null; systemctl reset-failed {STOP_UNIT}.service 2>/dev/null; "
             f"systemd-run --quiet --unit={STOP_UNIT} --on-active={seconds}s /bin/sh -c {shlex.quote(lock_command(seat.user))}"
@@ -152,7 +166,7 @@ class SeatStatus:
 
 
 def status(sitting: Sitting, seats: list[SeatState]) -> list[SeatStatus]:
-    lab = Lab(sitting.lab)
+    lab = sitting.lab_or_none()
 
     def one(seat: SeatState) -> SeatStatus:
         sessions, reachable, detail = 0, True, ""

@@ -316,3 +316,70 @@ def test_selftest_passes_on_the_bundled_exams(exam_name, isolated_module_runs):
     assert code == 0 and result["ok"], result["problems"] or err
     assert len(result["steps"]) == 4
     assert not any(name.startswith("st") for name in __import__("fleetops.lab.fleet", fromlist=["x"]).running_labs())
+
+
+# ----- seats on real hosts: seats.csv onto an inventory ----------------------------------------
+REAL_SITTING, REAL_LAB = "e2e-aj-real", "foexreal"
+
+
+@pytest.fixture(scope="module")
+def real_hosts(isolated_module_runs):
+    """Two plain hosts standing in for an institution's machines (a normal inventory, no layers)."""
+    from fleetops.lab.spec import generated_spec
+
+    lab = Lab(REAL_LAB)
+    status = lab.up(generated_spec(2, name=REAL_LAB))
+    assert status.healthy, status
+    yield lab
+    lab.down()
+    shutil.rmtree(exams_dir() / REAL_SITTING, ignore_errors=True)
+
+
+def test_seats_on_real_hosts_provision_grade_and_reset(real_hosts, roster, tmp_path):
+    seats = tmp_path / "seats.csv"
+    seats.write_text("seat,role,host\ns01,server,foexreal1\ns02,server,nohost\ns02,client,foexreal2\n")
+    args = ["provision", str(EXAM), "--roster", str(roster), "--sitting", REAL_SITTING, "-i", str(real_hosts.inventory)]
+    code, _out, err = exam(*args, "--seats", str(seats))
+    assert code == 2 and "line 3: host 'nohost' is not in the inventory" in err and "line 4: role 'client'" in err
+    assert not (exams_dir() / REAL_SITTING).exists()
+    seats.write_text("seat,role,host\ns01,server,foexreal1\ns02,server,foexreal2\n")
+    two = tmp_path / "two.csv"
+    two.write_text("".join(ROSTER.splitlines(keepends=True)[:3]), encoding="utf-8")
+    code, out, err = exam(*args[:3], str(two), *args[4:], "--seats", str(seats), "-q")
+    assert code == 0, err + out
+    code, out, _err = exam("reset", "--verify-only", "--sitting", REAL_SITTING)
+    assert code == 0 and out.count("fingerprint as provisioned") == 2, out
+    assert exam("start", "--sitting", REAL_SITTING, "-q")[0] == 0
+    from fleetops.runner.deploy import DeployOptions, run_deploy
+
+    record = run_deploy(
+        DeployOptions(
+            deploy_file=EXAM / "solve/T1.py",
+            inventory=exams_dir() / REAL_SITTING / "inventory.py",
+            limit=("foexreal1",),
+        )
+    ).to_dict()
+    assert record["status"] == "changed", record["hosts"]
+    assert exam("stop", "--sitting", REAL_SITTING, "-q")[0] == 0
+    time.sleep(3)  # past stop's own grace period: this edit is after the window
+    _ssh(real_hosts, "foexreal2", "echo late >> /etc/motd; rm /etc/issue.net; useradd -m sneaky")
+    code, out, err = exam("grade", "--sitting", REAL_SITTING, "--json", "--seat", "s01", "--seat", "s02")
+    sheets = {c["seat"]: c for c in json.loads(out)["candidates"]}
+    points = {i["id"]: i["points"] for i in sheets["s01"]["items"]}
+    assert points["T1.1"] == 8 and points["T1.2"] == 8 and points["T1.3"] == 4 and sheets["s02"]["total"] == 0
+    assert any(f.startswith("after-window change: ~ /etc/motd") for f in sheets["s02"]["flags"]), sheets["s02"]["flags"]
+    code, out, err = exam("reset", "--sitting", REAL_SITTING)
+    assert code == 0, out + err  # the user, the group, the sudo file, the key, motd and issue.net put back
+    _ssh(real_hosts, "foexreal1", "useradd planted; echo 'x' >> /etc/ssh/sshd_config")
+    code, out, _err = exam("reset", "--verify-only", "--sitting", REAL_SITTING)
+    assert code == 1 and "+ user planted" in out and "~ /etc/ssh/sshd_config" in out and "foexreal2 clean" in out
+
+
+def _ssh(lab: Lab, host: str, command: str) -> None:
+    address = lab.load_state()["hosts"][host]["address"]
+    proc = subprocess.run(
+        ["ssh", "-i", str(lab.key_file), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
+         "-o", "HostKeyAlgorithms=ssh-ed25519", f"root@{address}", command],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
