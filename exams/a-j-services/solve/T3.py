@@ -5,6 +5,10 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.operations import apt, files, server, systemd
 
+from fleetops.exam.provision import crypt_hash
+from fleetops.operations.users import password_hash
+from fleetops.secrets import Secret
+
 values = host.data.exam_values
 user = values["ftp_user"]
 apt.packages(name="vsftpd", packages=["vsftpd"], update=True, cache_time=3600)
@@ -18,10 +22,8 @@ config = files.put(
     dest="/etc/vsftpd.conf",
 )
 server.user(name=f"ftp user {user}", user=user, shell="/bin/bash", create_home=True)
-server.shell(
-    name=f"password of {user}",
-    commands=[f"echo {user}:{values['ftp_password']} | chpasswd"],
-)
+# the password is set from a crypt hash over SFTP, never on a command line
+password_hash(name=f"password of {user}", user=user, hash=crypt_hash(Secret(values["ftp_password"])))
 files.directory(name="home not writable (chroot)", path=f"/home/{user}", user="root", group="root", mode="755")
 files.directory(name="upload dir", path=f"/home/{user}/upload", user=user, group=user, mode="755")
 systemd.service(name="vsftpd running", service="vsftpd", running=True, enabled=True, restarted=config.did_change)
