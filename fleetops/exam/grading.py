@@ -248,7 +248,9 @@ def grade(
     grades: dict[str, SeatGrade] = {}
     for seat in seats:
         previous = data["seats"].get(seat.seat, {})
-        grades[seat.seat] = SeatGrade(seat.seat, seat.candidate_id, dict(previous.get("outcomes", {})))
+        grades[seat.seat] = SeatGrade(
+            seat.seat, seat.candidate_id, dict(previous.get("outcomes", {})), list(previous.get("flags", []))
+        )
         values = seat_values(folder, sitting, candidates[seat.candidate_id])
         known_hosts = str(lab.known_hosts) if lab else (seat.hosts[0].connection or {}).get("ssh_known_hosts_file")
         rendered = render_rubric(folder, values, known_hosts=known_hosts)
@@ -284,8 +286,9 @@ def grade(
         else:
             flags, hashes = host_flags(sitting, other, by_host)
         all_hashes[other.seat] = hashes
-        if other.seat in grades:
-            grades[other.seat].flags = flags
+        if other.seat in grades:  # flags are evidence: once raised in a version they stay
+            kept = grades[other.seat].flags
+            grades[other.seat].flags = kept + [flag for flag in flags if flag not in kept]
     for host, entries in planned.items():
         results = by_host.get(host, {})
         reach = results.get("reachable")
@@ -296,7 +299,7 @@ def grade(
                 access = [f for f in grades[owner.seat].flags if f.startswith(GRADER_ACCESS_REMOVED)]
                 if access or (port_open(owner.host_for(entry.role).address, 22) and "Authentication" in reach.message):
                     message = f"not graded: {GRADER_ACCESS_REMOVED} on {host}"
-                    if not access:
+                    if not access and f"{GRADER_ACCESS_REMOVED}: {host}" not in grades[owner.seat].flags:
                         grades[owner.seat].flags.append(f"{GRADER_ACCESS_REMOVED}: {host}")
                 outcome: dict[str, Any] = {"status": "UNKNOWN", "message": message, "value": None}
             elif result is None:
@@ -311,8 +314,9 @@ def grade(
             grades[owner.seat].outcomes[entry.item.id] = {**outcome, "phase": phase, "at": moment}
     for first, second in similar_pairs(all_hashes):
         for flagged, source in ((first, second), (second, first)):
-            if flagged in grades:
-                grades[flagged].flags.append(f"similar to {source}: same password hash (salt included)")
+            flag = f"similar to {source}: same password hash (salt included)"
+            if flagged in grades and flag not in grades[flagged].flags:
+                grades[flagged].flags.append(flag)
     for seat_id, seat_grade in grades.items():
         data["seats"][seat_id] = seat_grade.to_dict()
     data["updated"] = moment

@@ -172,3 +172,53 @@ def test_cli_validate_exit_codes(exam_copy, tmp_path):
     assert result.exit_code == 2
     result = runner.invoke(app, ["exam", "validate", str(tmp_path / "missing")])
     assert result.exit_code == 2 and "exam folder not found" in result.stderr
+
+
+def test_seat_map_reports_every_bad_line():
+    from fleetops.exam.seatmap import parse_seat_map
+
+    exam = load_exam(SAMPLE).exam
+    seats = parse_seat_map("seat,role,host\ns01,server,pc1\ns02,server,pc2\n", "seats.csv", exam, {"pc1", "pc2"})
+    assert seats == {"s01": {"server": "pc1"}, "s02": {"server": "pc2"}}
+    with pytest.raises(InputError) as error:
+        parse_seat_map("seat,role,host\ns1,server,pc1\ns02,client,pc1\ns03,server,ghost\n", "seats.csv", exam, {"pc1"})
+    message = str(error.value)
+    for expected in (
+        "line 2: seat 's1'",
+        "line 3: role 'client'",
+        "line 3: host pc1 already serves line 2",
+        "line 4: host 'ghost'",
+    ):
+        assert expected in message, expected
+    with pytest.raises(InputError, match="header must be seat,role,host"):
+        parse_seat_map("host,seat\n", "seats.csv", exam, set())
+
+
+def test_fingerprint_diff_names_every_leftover():
+    from fleetops.exam.fingerprint import diff, digest
+
+    before = {
+        "packages": {"nginx": "1.22"}, "users": {"root": "0 /bin/bash"}, "groups": {"root": ""},
+        "locks": {"root": {"locked": True, "hash": ""}}, "units": ["ssh.service"], "ports": [22], "crontabs": [],
+        "files": {"/etc/motd": "aa 0644 0:0", "/etc/issue": "bb 0644 0:0"},
+    }  # fmt: skip
+    after = json_copy(before)
+    assert diff(before, after) == [] and digest(before) == digest(after)
+    after["packages"]["nginx"] = "1.24"
+    after["packages"]["vsftpd"] = "3.0"
+    after["users"]["planted"] = "1001 /bin/sh"
+    after["units"].append("vsftpd.service")
+    after["ports"].append(21)
+    after["files"]["/etc/motd"] = "cc 0644 0:0"
+    del after["files"]["/etc/issue"]
+    after["files"]["/etc/new"] = "dd 0600 0:0"
+    assert diff(before, after) == [
+        "+ user planted", "+ package vsftpd", "~ package nginx 1.22 -> 1.24", "+ enabled unit vsftpd.service",
+        "+ listening port 21", "+ /etc/new", "- /etc/issue", "~ /etc/motd",
+    ]  # fmt: skip
+
+
+def json_copy(data):
+    import json
+
+    return json.loads(json.dumps(data))
