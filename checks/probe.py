@@ -61,9 +61,57 @@ def probe_uptime(args):
         return {"seconds": float(handle.read().split()[0])}
 
 
+def container_kind():
+    """The container manager this host runs under (systemd-nspawn, docker, lxc, podman, ...), or
+    None: what systemd-detect-virt --container reads, without forking it."""
+    try:
+        with open("/run/systemd/container") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        pass
+    if os.path.exists("/.dockerenv"):
+        return "docker"
+    try:
+        with open("/proc/1/environ", "rb") as handle:
+            for item in handle.read().split(b"\0"):
+                if item.startswith(b"container="):
+                    return item.split(b"=", 1)[1].decode() or None
+    except OSError:
+        pass
+    return None
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def cpu_quota():
+    """CPUs the host's cgroup may use (cgroup v2 cpu.max, v1 cfs quota), or None when unlimited."""
+    for path in ("/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/unified/cpu.max"):
+        text = _read(path)
+        if text:
+            quota, _, period = text.partition(" ")
+            if quota != "max" and period:
+                return float(quota) / float(period)
+            return None
+    quota, period = _read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), _read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+    if quota and period and int(quota) > 0:
+        return int(quota) / int(period)
+    return None
+
+
 def probe_load(args):
     load1, load5, load15 = os.getloadavg()
-    return {"load1": load1, "load5": load5, "load15": load15, "cpus": os.cpu_count() or 1}
+    result = {"load1": load1, "load5": load5, "load15": load15, "cpus": os.cpu_count() or 1}
+    result["container"] = container_kind()
+    result["quota_cpus"] = cpu_quota()
+    if result["container"] or result["quota_cpus"]:
+        result["pressure"] = probe_pressure({"resource": "cpu"})
+    return result
 
 
 # Where pressure stall information is read, the host's own first: inside a container (or any
@@ -103,7 +151,50 @@ def probe_pressure(args):
     return {"error_text": "no pressure stall information (PSI) on this host (kernel without CONFIG_PSI, or psi=0)"}
 
 
+UNLIMITED = 2**62  # cgroup v1 writes "no limit" as a huge number
+
+
+def cgroup_memory():
+    """This host's own memory cgroup: usage without reclaimable page cache, its limit (None when
+    unlimited), swap usage and limit; cgroup v2 first, then v1. None when there is none visible."""
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        current = _read(root + "/memory.current")
+        if current is None:
+            continue
+        stat = dict(line.split() for line in (_read(root + "/memory.stat") or "").splitlines() if " " in line)
+        limit = _read(root + "/memory.max")
+        swap, swap_max = _read(root + "/memory.swap.current"), _read(root + "/memory.swap.max")
+        return {
+            "source": root + "/memory.current",
+            "usage": int(current) - int(stat.get("inactive_file", 0)),
+            "limit": None if limit in (None, "max") else int(limit),
+            "swap_usage": int(swap) if swap else None,
+            "swap_limit": None if swap_max in (None, "max") else int(swap_max),
+        }
+    usage = _read("/sys/fs/cgroup/memory/memory.usage_in_bytes")
+    if usage is None:
+        return None
+    stat = dict(line.split() for line in (_read("/sys/fs/cgroup/memory/memory.stat") or "").splitlines() if " " in line)
+    limit = int(_read("/sys/fs/cgroup/memory/memory.limit_in_bytes") or UNLIMITED)
+    memsw = _read("/sys/fs/cgroup/memory/memory.memsw.usage_in_bytes")
+    memsw_limit = int(_read("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") or UNLIMITED)
+    return {
+        "source": "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        "usage": int(usage) - int(stat.get("total_inactive_file", stat.get("inactive_file", 0))),
+        "limit": None if limit >= UNLIMITED else limit,
+        "swap_usage": int(memsw) - int(usage) if memsw else None,
+        "swap_limit": None if memsw_limit >= UNLIMITED or limit >= UNLIMITED else memsw_limit - limit,
+    }
+
+
 def probe_meminfo(args):
+    result = _meminfo()
+    result["container"] = container_kind()
+    result["cgroup"] = cgroup_memory()
+    return result
+
+
+def _meminfo():
     try:
         import psutil  # optional on the host
     except ImportError:

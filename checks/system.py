@@ -27,10 +27,29 @@ class Uptime(Check):
         return self.measured(raw["seconds"], "up", "{:.0f}")
 
 
+def _limits(value: float, warn: float | None, crit: float | None) -> Status:
+    if crit is not None and value >= crit:
+        return Status.CRITICAL
+    if warn is not None and value >= warn:
+        return Status.WARNING
+    return Status.OK
+
+
+def _gib(value: float) -> str:
+    return f"{value / 2**30:.2f} GiB"
+
+
 class Load(Check):
-    """1-minute load average per CPU (so one threshold fits hosts of any size)."""
+    """1-minute load average per CPU (so one threshold fits hosts of any size) on a machine of its
+    own; in a container, the host's *own* CPU pressure instead (PSI ``some avg60`` of its cgroup,
+    ``pressure_warn``/``pressure_crit`` in %), because there the load average is the whole
+    machine's and one busy neighbour would turn every host yellow. A CPU quota on the host's
+    cgroup counts as its number of CPUs. ``source`` forces one reading (``loadavg``/``pressure``)."""
 
     kind: Literal["load"]
+    source: Literal["auto", "loadavg", "pressure"] = "auto"
+    pressure_warn: float = Field(25.0, ge=0, le=100)
+    pressure_crit: float = Field(60.0, ge=0, le=100)
     default_warn: ClassVar[float | None] = 2.0
     default_crit: ClassVar[float | None] = 4.0
 
@@ -38,9 +57,28 @@ class Load(Check):
         return {"op": "load"}
 
     def judge(self, raw: dict) -> Outcome:
-        per_cpu = raw["load1"] / max(1, raw["cpus"])
+        pressure = raw.get("pressure") or {}
+        own = str(pressure.get("source", "")).startswith("/sys/fs/cgroup") and "some" in pressure
+        if self.source == "pressure" or (self.source == "auto" and raw.get("container") and own):
+            if not own:
+                return failed("no CPU pressure of this host's own cgroup to read", Status.UNKNOWN)
+            value = pressure["some"]["avg60"]
+            where = f"container {raw['container']}" if raw.get("container") else "cgroup"
+            quota = f", quota {raw['quota_cpus']:g} CPUs" if raw.get("quota_cpus") else ""
+            return Outcome(
+                _limits(value, self.pressure_warn, self.pressure_crit),
+                f"cpu pressure {value:.1f}% (some avg60; warn {self.pressure_warn:g}, crit {self.pressure_crit:g}) "
+                f"from this host's cgroup ({where}{quota}); machine load {raw['load1']:.2f} not judged",
+                value,
+            )
+        cpus = raw["cpus"]
+        if raw.get("quota_cpus"):
+            cpus = min(cpus, raw["quota_cpus"])
+        per_cpu = raw["load1"] / max(1e-9, cpus) if cpus else raw["load1"]
         outcome = self.measured(per_cpu, "load per CPU", "{:.2f}")
-        outcome.message += f"; load {raw['load1']:.2f} on {raw['cpus']} CPUs"
+        outcome.message += f"; load {raw['load1']:.2f} on {cpus:g} CPUs" + (
+            " (cgroup quota)" if raw.get("quota_cpus") else ""
+        )
         return outcome
 
 
@@ -78,7 +116,9 @@ class Pressure(Check):
 
 
 class Memory(Check):
-    """Memory in use (total minus available), in percent."""
+    """Memory in use, in percent. In a container or a memory-limited cgroup: the host's own cgroup
+    (usage without reclaimable page cache) against its limit, or against the machine's memory when
+    it has none; elsewhere total minus available from /proc/meminfo. The message names the source."""
 
     kind: Literal["memory"]
     unit: ClassVar[str] = "%"
@@ -91,12 +131,24 @@ class Memory(Check):
     def judge(self, raw: dict) -> Outcome:
         if not raw["mem_total"]:
             return failed("no memory reported", Status.UNKNOWN)
+        group = raw.get("cgroup")
+        if group and (raw.get("container") or group.get("limit")):
+            limit = group["limit"] if group.get("limit") else raw["mem_total"]
+            outcome = self.measured(100.0 * max(0, group["usage"]) / limit, "memory used")
+            against = "its limit" if group.get("limit") else "the machine's memory (no limit)"
+            outcome.message += (
+                f"; this host's cgroup: {_gib(group['usage'])} of {_gib(limit)}, {against} ({group['source']})"
+            )
+            return outcome
         used = 100.0 * (raw["mem_total"] - raw["mem_available"]) / raw["mem_total"]
-        return self.measured(used, "memory used")
+        outcome = self.measured(used, "memory used")
+        outcome.message += f"; system-wide ({raw.get('source', '/proc/meminfo')})"
+        return outcome
 
 
 class Swap(Check):
-    """Swap in use, in percent; a host without swap reports 0."""
+    """Swap in use, in percent; a host without swap reports 0. In a container with a swap limit,
+    the cgroup's own swap against that limit."""
 
     kind: Literal["swap"]
     unit: ClassVar[str] = "%"
@@ -107,6 +159,13 @@ class Swap(Check):
         return {"op": "meminfo"}
 
     def judge(self, raw: dict) -> Outcome:
+        group = raw.get("cgroup") or {}
+        if raw.get("container") and group.get("swap_limit") and group.get("swap_usage") is not None:
+            outcome = self.measured(100.0 * group["swap_usage"] / group["swap_limit"], "swap used")
+            outcome.message += (
+                f"; this host's cgroup: {_gib(group['swap_usage'])} of its {_gib(group['swap_limit'])} limit"
+            )
+            return outcome
         if not raw["swap_total"]:
             return passed("no swap configured", 0.0)
         used = 100.0 * (raw["swap_total"] - raw["swap_free"]) / raw["swap_total"]

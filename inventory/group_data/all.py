@@ -39,7 +39,5 @@ sshd = {"permit_root_login": "prohibit-password", "password_authentication": Tru
 
 devenv = {"python": True, "git": True, "java": False}
 
-# Lab hosts share the machine's kernel, so their load average is the whole machine's: right after
-# a converge of the five lab hosts it passes 2 per CPU on two cores. Real fleets keep the suite's
-# limits (warn 2, crit 4 per CPU).
-check_overrides = {"load": {"warn": 4, "crit": 8}}
+# No raised load limits: lab hosts are containers, so `load` judges each host's own CPU pressure
+# (its cgroup's PSI), not the shared kernel's load average (docs/checks.md).

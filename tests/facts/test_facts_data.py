@@ -11,7 +11,13 @@ import pytest
 
 HERE = Path(__file__).parent
 CASES = sorted(HERE.glob("*/*.json"))
-MODULES = ("fleetops.facts.mysql", "fleetops.facts.platform", "fleetops.facts.releases", "fleetops.facts.users")
+MODULES = (
+    "fleetops.facts.mysql",
+    "fleetops.facts.platform",
+    "fleetops.facts.releases",
+    "fleetops.facts.system",
+    "fleetops.facts.users",
+)
 
 
 def fact_class(name: str):
