@@ -10,11 +10,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-HIERARCHIES = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+# The memory and cpu v1 hierarchies too (on a hybrid machine): otherwise every host shares one v1
+# memory cgroup, and a host's own memory use (what the memory check reads in a container) would be
+# the sum of all of them.
+HIERARCHIES = (
+    Path("/sys/fs/cgroup/systemd"),
+    Path("/sys/fs/cgroup/unified"),
+    Path("/sys/fs/cgroup/memory"),
+    Path("/sys/fs/cgroup/cpu,cpuacct"),
+    Path("/sys/fs/cgroup"),
+)
 
 
 def _roots() -> list[Path]:
     """Writable cgroup trees that track processes (hybrid v1 + v2, or pure v2)."""
+    # on a pure v2 machine /sys/fs/cgroup/memory does not exist, so only the unified root is used
     roots: list[Path] = []
     for root in HIERARCHIES:
         if (root / "cgroup.procs").exists() and os.access(root, os.W_OK):
@@ -28,10 +38,14 @@ def host_cgroups(lab: str, host: str) -> list[Path]:
     return [root / "fleetops" / lab / host for root in _roots()]
 
 
-def enter(lab: str, host: str) -> None:
-    """Create the host's cgroups and move the calling process into them."""
+def enter(lab: str, host: str, memory_max: int | None = None) -> None:
+    """Create the host's cgroups (with its memory limit, bytes) and move the calling process in."""
     for path in host_cgroups(lab, host):
         path.mkdir(parents=True, exist_ok=True)
+        if memory_max is not None:
+            for name in ("memory.limit_in_bytes", "memory.max"):  # cgroup v1, v2
+                if (path / name).exists():
+                    (path / name).write_text(f"{memory_max}\n")
         (path / "cgroup.procs").write_text(f"{os.getpid()}\n")
 
 

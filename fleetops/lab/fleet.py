@@ -210,6 +210,7 @@ class Lab:
             "fleetops.lab.launcher",
             self.name,
             host.name,
+            *(["--memory-max", str(host.memory_max_mb * 2**20)] if host.memory_max_mb else []),
             "--",
             "systemd-nspawn",
             "--boot",

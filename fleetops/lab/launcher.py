@@ -5,7 +5,7 @@ Started detached by ``fleetops lab up``; it moves itself into the host's own cgr
 with 133), so ``systemctl reboot`` inside a host works. SIGTERM is forwarded to nspawn, which
 shuts the container's systemd down cleanly, and then the launcher exits.
 
-Usage (internal): ``python -m fleetops.lab.launcher LAB HOST -- systemd-nspawn ...``
+Usage (internal): ``python -m fleetops.lab.launcher LAB HOST [--memory-max BYTES] -- systemd-nspawn ...``
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ REBOOT_EXIT_CODE = 133
 MAX_FAST_RESTARTS = 5
 
 
-def supervise(lab: str, host: str, argv: list[str]) -> int:
-    cgroups.enter(lab, host)
+def supervise(lab: str, host: str, argv: list[str], memory_max: int | None = None) -> int:
+    cgroups.enter(lab, host, memory_max)
     stopping = False
     child: subprocess.Popen[bytes] | None = None
 
@@ -48,10 +48,13 @@ def supervise(lab: str, host: str, argv: list[str]) -> int:
 
 
 def main(args: list[str]) -> int:
+    memory_max = None
+    if len(args) > 3 and args[2] == "--memory-max":
+        memory_max, args = int(args[3]), args[:2] + args[4:]
     if len(args) < 4 or args[2] != "--":
-        print("usage: python -m fleetops.lab.launcher LAB HOST -- COMMAND...", file=sys.stderr)
+        print("usage: python -m fleetops.lab.launcher LAB HOST [--memory-max BYTES] -- COMMAND...", file=sys.stderr)
         return 2
-    return supervise(args[0], args[1], args[3:])
+    return supervise(args[0], args[1], args[3:], memory_max)
 
 
 if __name__ == "__main__":

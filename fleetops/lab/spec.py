@@ -67,6 +67,7 @@ class LabHost(BaseModel):
 
     name: HostName
     groups: list[GroupName] = Field(default_factory=list)
+    memory_max_mb: int | None = Field(None, ge=64, le=1024 * 1024, description="the host's memory limit (its cgroup)")
 
 
 class LabSpec(BaseModel):

@@ -82,3 +82,19 @@ def test_inotify_limit_is_raised_for_many_hosts_never_lowered(tmp_path):
     limit.write_text("100000\n")
     assert ensure_inotify_instances(3, limit) == 100000
     assert limit.read_text() == "100000\n"
+
+
+def test_a_host_memory_limit_is_validated_and_reaches_the_launcher(monkeypatch):
+    from fleetops.lab import launcher
+
+    spec = parse_spec({"hosts": [{"name": "a", "memory_max_mb": 256}, {"name": "b"}]}, source="t")
+    assert spec.hosts[0].memory_max_mb == 256 and spec.hosts[1].memory_max_mb is None
+    with pytest.raises(InputError, match="memory_max_mb"):
+        parse_spec({"hosts": [{"name": "a", "memory_max_mb": 8}]}, source="t")
+    seen = {}
+    monkeypatch.setattr(
+        launcher, "supervise", lambda lab, host, argv, memory_max=None: seen.update(argv=argv, memory=memory_max) or 0
+    )
+    assert launcher.main(["lab", "a", "--memory-max", str(256 * 2**20), "--", "systemd-nspawn", "--boot"]) == 0
+    assert seen == {"argv": ["systemd-nspawn", "--boot"], "memory": 256 * 2**20}
+    assert launcher.main(["lab", "a", "--", "true"]) == 0 and seen["memory"] is None

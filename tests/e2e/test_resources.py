@@ -1,0 +1,81 @@
+"""Issue 23 on real lab hosts: load and memory judge each container's own cgroup, so a CPU burner
+or a memory hog on one host turns only that host red."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from fleetops.lab.fleet import Lab
+from fleetops.lab.spec import parse_spec
+from tests.e2e.helpers import BIN
+
+pytestmark = pytest.mark.lab
+
+NAME = "fores"
+
+
+@pytest.fixture(scope="module")
+def small_lab():
+    spec = parse_spec(
+        {"name": NAME, "hosts": [{"name": "fores1", "memory_max_mb": 256}, {"name": "fores2"}]}, source="test"
+    )
+    lab = Lab(NAME)
+    status = lab.up(spec)
+    assert status.healthy, status
+    yield lab
+    lab.down()
+
+
+def ssh(lab: Lab, host: str, command: str) -> None:
+    address = lab.load_state()["hosts"][host]["address"]
+    subprocess.run(
+        ["ssh", "-i", str(lab.key_file), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
+         "-o", "HostKeyAlgorithms=ssh-ed25519", f"root@{address}", command],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+def resources(lab: Lab) -> dict:
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "-i", str(lab.inventory), "--suite", "default", "--json", "--no-history"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return {(r["host"], r["kind"]): r for r in json.loads(proc.stdout)["results"] if r["kind"] in ("load", "memory")}
+
+
+def test_quiet_hosts_are_ok_and_say_their_source(small_lab):
+    found = resources(small_lab)
+    for host in ("fores1", "fores2"):
+        assert found[(host, "load")]["status"] == "ok", found[(host, "load")]["message"]
+        assert "this host's cgroup (container systemd-nspawn)" in found[(host, "load")]["message"]
+        assert found[(host, "memory")]["status"] == "ok" and "this host's cgroup" in found[(host, "memory")]["message"]
+    assert "of 0.25 GiB, its limit" in found[("fores1", "memory")]["message"]
+
+
+def test_a_cpu_burner_turns_only_its_own_host(small_lab):
+    ssh(
+        small_lab,
+        "fores2",
+        "nohup timeout 70 sh -c 'for i in 1 2 3 4 5 6; do (while :; do :; done) & done; wait' >/dev/null 2>&1 &",
+    )
+    time.sleep(45)  # PSI avg60 follows the burner
+    found = resources(small_lab)
+    assert found[("fores2", "load")]["status"] in ("warning", "critical"), found[("fores2", "load")]["message"]
+    assert found[("fores1", "load")]["status"] == "ok", found[("fores1", "load")]["message"]
+
+
+def test_a_memory_hog_turns_only_its_own_host(small_lab):
+    ssh(
+        small_lab,
+        "fores1",
+        "nohup timeout 60 python3 -c 'import time; b=bytearray(230*2**20); b[::4096]=b\"\\x01\"*len(b[::4096]); time.sleep(60)' "
+        ">/dev/null 2>&1 &",
+    )
+    time.sleep(6)
+    found = resources(small_lab)
+    assert found[("fores1", "memory")]["status"] in ("warning", "critical"), found[("fores1", "memory")]["message"]
+    assert found[("fores2", "memory")]["status"] == "ok"
