@@ -841,6 +841,20 @@ def probe_report(args):
     return result
 
 
+def probe_ping(args):
+    """The host's own ping to a peer; the controller parses the output."""
+    import subprocess
+
+    argv = ["ping", "-n", "-c", str(int(args["count"])), "-i", str(args["interval"]), "-W", "2", args["target"]]
+    try:
+        code, out, err = run(argv, timeout=int(args["count"] * args["interval"]) + 10)
+    except FileNotFoundError:
+        return {"missing": True}
+    except subprocess.TimeoutExpired:
+        return {"output": "", "exit": None}
+    return {"output": out[-20000:] + err[-500:], "exit": code}
+
+
 PROBES = {
     "uptime": probe_uptime,
     "load": probe_load,
@@ -869,6 +883,7 @@ PROBES = {
     "blob": probe_blob,
     "sql": probe_sql,
     "report": probe_report,
+    "ping": probe_ping,
 }
 
 

@@ -15,6 +15,7 @@ from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.login import Login
 from fleetops.checks.models import Onnx
+from fleetops.checks.netperf import Ping
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
 from fleetops.checks.privileges import Sudo
@@ -62,6 +63,7 @@ KINDS = (
     Onnx,
     Sql,
     ReportMatches,
+    Ping,
 )
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]

@@ -21,7 +21,8 @@ NAME = "fores"
 @pytest.fixture(scope="module")
 def small_lab():
     spec = parse_spec(
-        {"name": NAME, "hosts": [{"name": "fores1", "memory_max_mb": 256}, {"name": "fores2"}]}, source="test"
+        {"name": NAME, "hosts": [{"name": "fores1", "memory_max_mb": 256}, {"name": "fores2"}, {"name": "fores3"}]},
+        source="test",
     )
     lab = Lab(NAME)
     status = lab.up(spec)
@@ -79,3 +80,33 @@ def test_a_memory_hog_turns_only_its_own_host(small_lab):
     found = resources(small_lab)
     assert found[("fores1", "memory")]["status"] in ("warning", "critical"), found[("fores1", "memory")]["message"]
     assert found[("fores2", "memory")]["status"] == "ok"
+
+
+def test_ping_between_lab_hosts_and_a_broken_path_on_one_host(small_lab, tmp_path):
+    addresses = {name: record["address"] for name, record in small_lab.load_state()["hosts"].items()}
+    suite = tmp_path / "ping.yml"
+    suite.write_text(
+        f"checks:\n  - {{kind: ping, name: ping-fores3, target: {addresses['fores3']}, hosts: [fores1, fores2]}}\n"
+    )
+
+    def run() -> dict:
+        proc = subprocess.run(
+            [str(BIN / "fleetops"), "check", "-i", str(small_lab.inventory), "--suite", str(suite), "--json", "--no-history"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.stdout.strip(), proc.stderr
+        return {r["host"]: r for r in json.loads(proc.stdout)["results"] if r["kind"] == "ping"}
+
+    found = run()
+    assert set(found) == {"fores1", "fores2"}
+    for host in ("fores1", "fores2"):
+        assert found[host]["status"] == "ok" and found[host]["value"] < 1.0, found[host]["message"]
+        assert "loss 0% of 10" in found[host]["message"]
+    # this kernel has no sch_netem: the broken path is a blackhole route on fores1 only (to fores3,
+    # which both hosts ping, so the neighbour's path is untouched)
+    ssh(small_lab, "fores1", f"ip route add blackhole {addresses['fores3']}/32")
+    try:
+        found = run()
+    finally:
+        ssh(small_lab, "fores1", f"ip route del blackhole {addresses['fores3']}/32")
+    assert found["fores1"]["status"] == "critical" and found["fores2"]["status"] == "ok"

@@ -32,6 +32,7 @@ def host_checks() -> list:
                 {"kind": "timer", "unit": "fstrim.timer", "on_calendar": "weekly"},
                 {"kind": "onnx", "path": str(REPO / "exams/e-j-edge-app/files/digits/model.onnx"), "opset": 13},
                 {"kind": "sql", "user": "nobody", "query": "SELECT 1"},
+                {"kind": "ping", "target": "127.0.0.1", "count": 2},
                 {
                     "kind": "report_matches",
                     "path": "/etc/os-release",
