@@ -31,10 +31,12 @@ class Outcome:
 
 @dataclass
 class Target:
-    """What controller-side checks need to know about a host."""
+    """What controller-side checks need to know about a host; ``ssh`` maps every host of the
+    sweep to how to reach it (an SshTarget), for checks that work between two hosts."""
 
     name: str
     address: str
+    ssh: dict[str, Any] | None = None
 
 
 class Check(BaseModel):

@@ -76,3 +76,71 @@ class Ping(Check):
             outcome.status = loss_status
             outcome.message += f" (loss warn {self.loss_warn:g}%, crit {self.loss_crit:g}%)"
         return outcome
+
+
+class Throughput(Check):
+    """``{kind: throughput, server: db1, seconds: 3}``: TCP throughput from this host to another
+    host of the same sweep, measured with iperf3 (Debian's). The check starts a one-shot iperf3
+    server on ``server`` (``-s -1``: it exits after one test), runs the client here for
+    ``seconds``, and reads the receiver's figure; both over the hosts' own SSH connections, so
+    it costs two extra sessions (a throughput test cannot share the probe's round trip). Lower is
+    worse: ``warn``/``crit`` in Mbit/s."""
+
+    kind: Literal["throughput"]
+    server: str = Field(pattern=HOSTNAME_PATTERN, description="an inventory host name in the same sweep")
+    seconds: int = Field(3, ge=1, le=30)
+    port: int = Field(5201, ge=1024, le=65535)
+    unit: ClassVar[str] = "Mbit/s"
+    where: ClassVar[str] = "controller"
+    higher_is_worse: ClassVar[bool] = False
+
+    def default_name(self) -> str:
+        return f"throughput:{self.server}"
+
+    def collect(self, target, timeout: float) -> dict:
+        import json
+
+        from fleetops.remote_exec import run_command
+
+        peers = target.ssh or {}
+        if self.server not in peers or target.name not in peers:
+            return {"error": f"{self.server} is not a host of this check run"}
+        server, client = peers[self.server], peers[target.name]
+        start = run_command(
+            server, f"command -v iperf3 >/dev/null || exit 127; iperf3 -s -1 -D -p {self.port}", timeout=20
+        )
+        if isinstance(start, str) or start[0] != 0:
+            missing = not isinstance(start, str) and start[0] == 127
+            return {
+                "error": f"iperf3 is not installed on {self.server}"
+                if missing
+                else f"cannot start iperf3 on {self.server}: {start}"
+            }
+        answer = run_command(
+            client,
+            f"command -v iperf3 >/dev/null || exit 127; sleep 0.3; iperf3 -J -c {server.hostname} -p {self.port} -t {self.seconds}",
+            timeout=self.seconds + 30,
+        )
+        if isinstance(answer, str):
+            return {"error": f"{target.name}: {answer}"}
+        code, out, _err = answer
+        if code == 127:
+            return {"error": f"iperf3 is not installed on {target.name}"}
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return {"error": f"iperf3 answered no JSON (exit {code})"}
+        return {"iperf3": data}
+
+    def judge(self, raw: dict) -> Outcome:
+        if "error" in raw:
+            return failed(raw["error"], Status.UNKNOWN)
+        data = raw["iperf3"]
+        if data.get("error"):
+            return failed(f"iperf3 to {self.server}: {data['error']}")
+        received = data["end"]["sum_received"]["bits_per_second"] / 1e6
+        retransmits = data["end"].get("sum_sent", {}).get("retransmits")
+        outcome = self.measured(received, f"throughput to {self.server}", "{:.0f}")
+        if retransmits is not None:
+            outcome.message += f", {retransmits} retransmits in {self.seconds}s"
+        return outcome

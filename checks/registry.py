@@ -15,7 +15,7 @@ from fleetops.checks.files import File
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.login import Login
 from fleetops.checks.models import Onnx
-from fleetops.checks.netperf import Ping
+from fleetops.checks.netperf import Ping, Throughput
 from fleetops.checks.network import Dns, Http, Reachable, TcpConnect, Tls, Upstream
 from fleetops.checks.packages import Package
 from fleetops.checks.privileges import Sudo
@@ -64,6 +64,7 @@ KINDS = (
     Sql,
     ReportMatches,
     Ping,
+    Throughput,
 )
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]

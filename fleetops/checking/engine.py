@@ -101,11 +101,11 @@ def _judge(check: Check, raw: dict) -> Outcome:
         return Outcome(Status.UNKNOWN, f"could not judge probe data: {type(error).__name__}: {error}")
 
 
-def check_host(work: HostWork, timeout: float) -> list[CheckResult]:
+def check_host(work: HostWork, timeout: float, peers: dict[str, SshTarget] | None = None) -> list[CheckResult]:
     """All checks of one host; never raises for anything the host does."""
     checks = work.plan.checks
     requests, ids = _requests(checks)
-    target = Target(name=work.target.name, address=work.target.hostname)
+    target = Target(name=work.target.name, address=work.target.hostname, ssh=peers)
     local = [check for check in checks if check.where == "controller"]
     local_raw: dict[str, tuple[dict, float]] = {}
     if not local:
@@ -182,7 +182,8 @@ def sweep(
     workers = max(1, min(parallel or 100, len(work) or 1))
     by_host: dict[str, list[CheckResult]] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(check_host, item, timeout): item.plan.host for item in work}
+        peers = {item.target.name: item.target for item in work}
+        futures = {pool.submit(check_host, item, timeout, peers): item.plan.host for item in work}
         for future in as_completed(futures):
             host = futures[future]
             try:

@@ -110,3 +110,17 @@ def test_ping_between_lab_hosts_and_a_broken_path_on_one_host(small_lab, tmp_pat
     finally:
         ssh(small_lab, "fores1", f"ip route del blackhole {addresses['fores3']}/32")
     assert found["fores1"]["status"] == "critical" and found["fores2"]["status"] == "ok"
+
+
+def test_throughput_between_two_lab_hosts(small_lab, tmp_path):
+    for host in ("fores1", "fores2"):
+        ssh(small_lab, host, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 >/dev/null 2>&1")
+    suite = tmp_path / "throughput.yml"
+    suite.write_text("checks:\n  - {kind: throughput, server: fores2, hosts: [fores1], seconds: 2}\n")
+    proc = subprocess.run(
+        [str(BIN / "fleetops"), "check", "-i", str(small_lab.inventory), "--suite", str(suite), "--json", "--no-history"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    result = next(r for r in json.loads(proc.stdout)["results"] if r["kind"] == "throughput")
+    assert result["status"] == "ok" and result["value"] > 100, result["message"]  # Mbit/s on the lab bridge
+    assert result["unit"] == "Mbit/s" and "throughput to fores2" in result["message"]

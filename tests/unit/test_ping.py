@@ -45,3 +45,26 @@ def test_delay_and_partial_loss_hit_their_own_limits():
 
 def test_a_host_without_ping_is_unknown():
     assert ping().verdict({"missing": True}).status == Status.UNKNOWN
+
+
+def throughput(**declaration):
+    return parse_suite({"checks": [{"kind": "throughput", "server": "lab2", **declaration}]}, "test").checks[0]
+
+
+def test_throughput_from_iperf3_json_captured_between_lab_hosts():
+    import json
+
+    data = json.loads((DATA / "iperf3-lab.json").read_text())
+    outcome = throughput().verdict({"iperf3": data})
+    assert outcome.status == Status.OK and outcome.value > 1000 and "throughput to lab2" in outcome.message
+    slow = throughput(warn=10**6, crit=10**5).verdict({"iperf3": data})  # lower is worse
+    assert slow.status in (Status.WARNING, Status.CRITICAL)
+    assert throughput().verdict({"iperf3": {"error": "unable to connect to server"}}).status == Status.CRITICAL
+
+
+def test_throughput_without_iperf3_or_a_peer_is_unknown():
+    from fleetops.checks.base import Target
+
+    c = throughput()
+    assert c.verdict(c.collect(Target("lab1", "10.0.0.1", ssh={}), timeout=5)).status == Status.UNKNOWN
+    assert c.verdict({"error": "iperf3 is not installed on lab2"}).status == Status.UNKNOWN
