@@ -284,7 +284,7 @@ def test_f17_a_host_whose_checks_blow_up_does_not_end_the_sweep(monkeypatch):
         for name in ("good", "evil")
     ]
 
-    def fake_check_host(item, timeout):
+    def fake_check_host(item, timeout, peers=None):
         if item.plan.host == "evil":
             raise AttributeError("'list' object has no attribute 'get'")
         return [check.result(item.plan.host, engine.Outcome(engine.Status.OK, "ok")) for check in item.plan.checks]
