@@ -325,10 +325,11 @@ REAL_SITTING, REAL_LAB = "e2e-aj-real", "foexreal"
 @pytest.fixture(scope="module")
 def real_hosts(isolated_module_runs):
     """Two plain hosts standing in for an institution's machines (a normal inventory, no layers)."""
+    from fleetops.lab.fleet import free_subnet
     from fleetops.lab.spec import generated_spec
 
     lab = Lab(REAL_LAB)
-    status = lab.up(generated_spec(2, name=REAL_LAB))
+    status = lab.up(generated_spec(2, name=REAL_LAB, subnet=free_subnet(REAL_LAB)))  # the exam lab may still run
     assert status.healthy, status
     yield lab
     lab.down()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fleetops.lab.fleet import Lab
+from fleetops.lab.fleet import Lab, free_subnet
 from fleetops.lab.spec import parse_spec
 from tests.e2e.helpers import BIN
 
@@ -20,10 +20,8 @@ NAME = "fores"
 
 @pytest.fixture(scope="module")
 def small_lab():
-    spec = parse_spec(
-        {"name": NAME, "hosts": [{"name": "fores1", "memory_max_mb": 256}, {"name": "fores2"}, {"name": "fores3"}]},
-        source="test",
-    )
+    hosts = [{"name": "fores1", "memory_max_mb": 256}, {"name": "fores2"}, {"name": "fores3"}]
+    spec = parse_spec({"name": NAME, "subnet": free_subnet(NAME), "hosts": hosts}, source="test")
     lab = Lab(NAME)
     status = lab.up(spec)
     assert status.healthy, status
