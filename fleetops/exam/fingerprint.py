@@ -19,10 +19,18 @@ from fleetops.remote_exec import run_command
 SCRIPT = Path(__file__).with_name("fingerprint_probe.py")
 
 
-def take(target: SshTarget) -> dict | str:
-    """The host's fingerprint, or why it could not be taken."""
+def take(target: SshTarget, attempts: int = 6) -> dict | str:
+    """The host's fingerprint, or why it could not be taken. A refused connection is retried for
+    a few seconds: provision reloads sshd just before (its listener re-executes on SIGHUP)."""
+    import time
+
     command = "python3 - <<'FLEETOPS_FINGERPRINT'\n" + SCRIPT.read_text() + "\nFLEETOPS_FINGERPRINT\n"
     answer = run_command(target, command, timeout=300)
+    for attempt in range(1, attempts):
+        if not (isinstance(answer, str) and answer.startswith("unreachable")):
+            break
+        time.sleep(0.5 * attempt)
+        answer = run_command(target, command, timeout=300)
     if isinstance(answer, str):
         return answer
     code, out, err = answer

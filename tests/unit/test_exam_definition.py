@@ -222,3 +222,15 @@ def json_copy(data):
     import json
 
     return json.loads(json.dumps(data))
+
+
+def test_fingerprint_retries_a_refused_connection(monkeypatch):
+    """Provision reloads sshd just before the fingerprint: a refused connection is retried."""
+    from fleetops.exam import fingerprint
+
+    answers = ["unreachable: [Errno None] Unable to connect to port 22", "unreachable: again", (0, '{"files": {}}', "")]
+    monkeypatch.setattr(fingerprint, "run_command", lambda target, command, timeout: answers.pop(0))
+    monkeypatch.setattr("time.sleep", lambda _s: None)
+    assert fingerprint.take(object()) == {"files": {}}
+    answers[:] = ["unreachable: down"] * 6
+    assert fingerprint.take(object()).startswith("unreachable")
