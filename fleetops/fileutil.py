@@ -3,6 +3,7 @@ see half a file, and nobody else on the controller can read what hosts told us."
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +39,12 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = PRIVATE) -> None:
 
 def atomic_write_text(path: Path, text: str, mode: int = PRIVATE) -> None:
     atomic_write_bytes(path, text.encode(), mode)
+
+
+def sha256_file(path: Path) -> str:
+    """A file's sha256, read in 1 MiB blocks (model files, evidence archives, ledger records)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

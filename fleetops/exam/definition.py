@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from fleetops.errors import InputError
+from fleetops.fileutil import sha256_file
 from fleetops.validation import describe_validation_error
 
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
@@ -253,9 +254,7 @@ class ExamFolder:
         """The ``files:`` of the exam as text (e.g. a public key the statement hands out) and
         the sha256 of its ``digests:`` (e.g. a model file a check pins)."""
         texts = {name: (self.path / rel).read_text(encoding="utf-8").strip() for name, rel in self.exam.files.items()}
-        digests = {
-            name: hashlib.sha256((self.path / rel).read_bytes()).hexdigest() for name, rel in self.exam.digests.items()
-        }
+        digests = {name: sha256_file(self.path / rel) for name, rel in self.exam.digests.items()}
         return {**texts, **digests}
 
     def statement_text(self, task: Task) -> str:
@@ -268,7 +267,7 @@ def tree_hash(root: Path) -> str:
     """A Merkle hash of a folder: sha256 over the sorted (relative path, file sha256) pairs."""
     lines = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         lines.append(f"{path.relative_to(root).as_posix()}\0{digest}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 

@@ -16,20 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from fleetops.fileutil import sha256_file as file_sha256
+
 GENESIS = "0" * 64
 
 
 def _digest(entry: dict) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -7,7 +7,6 @@ A model whose file does not match its manifest's sha256 is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from fleetops.edge.inference import Interface
 from fleetops.errors import InputError
-from fleetops.fileutil import atomic_write_text
+from fleetops.fileutil import atomic_write_text, sha256_file
 from fleetops.validation import describe_validation_error
 
 MODEL_FILE, MANIFEST_FILE, EVAL_FILE = "model.onnx", "manifest.json", "eval.npz"
@@ -67,14 +66,6 @@ class Manifest(BaseModel):
     golden: list[Golden] = Field(min_length=1)
     source: dict = Field(default_factory=dict)
     quantization: dict = Field(default_factory=dict)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe(model_path: Path) -> dict:
