@@ -731,10 +731,10 @@ def probe_sudo(args):
     code, out, err = run(["sudo", "-n", "-l", "-U", args["user"]])
     if code != 0 and "not allowed to run sudo" not in out + err:
         return {"error": (err.strip() or "sudo -l failed")[:300]}
+    import shlex
+
     commands = {}
     for command in args.get("commands") or []:
-        import shlex
-
         rc, _out, _err = run(["sudo", "-n", "-l", "-U", args["user"]] + shlex.split(command))
         commands[command] = rc == 0
     return {"user_exists": True, "list": out, "commands": commands}

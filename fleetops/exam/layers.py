@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from fleetops.fileutil import sha256_file
+
 # What any running host writes by itself: not the candidate's work, not a leftover.
 VOLATILE = (
     "var/log/",
@@ -131,7 +133,7 @@ def file_digest(path: Path) -> str | None:
         return "link:" + os.readlink(path)
     if not stat.S_ISREG(info.st_mode):
         return f"type:{stat.S_IFMT(info.st_mode)}"
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 def dpkg_md5(upper: Path, lowers: list[Path], relative: str) -> str | None:
@@ -206,9 +208,10 @@ def accounts(text: str) -> dict[str, str]:
     return out
 
 
-def read_layered(upper: Path, lowers: list[Path], relative: str) -> str:
-    """A text file as the host sees it (upper over lowers); empty when absent or removed."""
-    for layer in [upper, *lowers]:
+def read_layered(layers: list[Path], relative: str) -> str:
+    """A text file as the host sees it (the first layer that has it, top first); empty when
+    absent or removed by a whiteout."""
+    for layer in layers:
         path = layer / relative
         if os.path.lexists(path):
             info = os.lstat(path)
@@ -224,8 +227,8 @@ def account_changes(upper: Path, lowers: list[Path]) -> list[str]:
     for relative, what in (("etc/passwd", "user"), ("etc/group", "group")):
         if not os.path.lexists(upper / relative):
             continue
-        before = accounts(read_layered(Path("/nonexistent"), lowers, relative))
-        now_ = accounts(read_layered(upper, lowers, relative))
+        before = accounts(read_layered(lowers, relative))
+        now_ = accounts(read_layered([upper, *lowers], relative))
         out += [f"+ {what} {name}" for name in sorted(set(now_) - set(before))]
         out += [f"- {what} {name}" for name in sorted(set(before) - set(now_))]
     return out
@@ -235,8 +238,8 @@ def new_password_hashes(upper: Path, lowers: list[Path]) -> set[str]:
     """Password hashes set by the candidate (salted: two seats sharing one copied them)."""
     if not os.path.lexists(upper / "etc/shadow"):
         return set()
-    before = set(accounts(read_layered(Path("/nonexistent"), lowers, "etc/shadow")).values())
-    now_ = accounts(read_layered(upper, lowers, "etc/shadow")).values()
+    before = set(accounts(read_layered(lowers, "etc/shadow")).values())
+    now_ = accounts(read_layered([upper, *lowers], "etc/shadow")).values()
     return {h for h in now_ if h.startswith("$") and h not in before}
 
 

@@ -8,6 +8,7 @@ frozen seats alone; a changed exam or roster for an existing sitting is refused.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets as random_secrets
 import string
 import subprocess
@@ -101,15 +102,20 @@ def _write_inventory(sitting: Sitting, lab: Lab, host_data: dict[str, dict]) -> 
     return path
 
 
-def seat_values(folder: ExamFolder, sitting: Sitting, candidate: Candidate) -> dict:
-    """A candidate's variables plus their seat's host addresses (the template context)."""
-    values = candidate_variables(
+def _variables(folder: ExamFolder, sitting: Sitting, candidate: Candidate) -> dict:
+    """A candidate's variables (their seat account and the exam's constants included)."""
+    return candidate_variables(
         folder.exam.variables,
         sitting.secret("variables_secret"),
         candidate,
         folder.exam.accounts.candidate.user,
         folder.constants(),
     )
+
+
+def seat_values(folder: ExamFolder, sitting: Sitting, candidate: Candidate) -> dict:
+    """A candidate's variables plus their seat's host addresses (the template context)."""
+    values = _variables(folder, sitting, candidate)
     seat = sitting.seats[candidate.seat]
     return template_context(values, {h.role: h.address for h in seat.hosts})
 
@@ -185,16 +191,8 @@ def provision(
                 SeatHost(role, host_name(candidate.seat, role), addresses[host_name(candidate.seat, role)])
                 for role in folder.exam.seat.roles
             ]
-        values = candidate_variables(
-            folder.exam.variables,
-            sitting.secret("variables_secret"),
-            candidate,
-            folder.exam.accounts.candidate.user,
-            folder.constants(),
-        )
+        values = _variables(folder, sitting, candidate)
         user = values["user"]
-        import re
-
         if not re.match(ACCOUNT_PATTERN, user) or len(user) > 32:
             raise InputError(f"candidate {candidate.candidate_id}: seat account {user!r} is not a valid user name")
         previous = sitting.seats.get(candidate.seat)

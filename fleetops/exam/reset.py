@@ -71,12 +71,12 @@ def verify_host(sitting: Sitting, lab: Lab, host: str) -> HostProof:
     return HostProof(host, not leftovers, baseline_ok, leftovers, count)
 
 
-def verify_real_host(sitting: Sitting, lab: Lab | None, seat_host) -> HostProof:
+def verify_real_host(sitting: Sitting, seat_host) -> HostProof:
     """A real host's fingerprint now against the one taken at provision."""
     from fleetops.exam import fingerprint
     from fleetops.exam.window import target
 
-    taken = fingerprint.take(target(lab, seat_host))
+    taken = fingerprint.take(target(None, seat_host))
     if isinstance(taken, str):
         return HostProof(seat_host.host, False, False, [f"cannot fingerprint: {taken}"])
     baseline = sitting.read_json(f"baseline/{seat_host.host}.json")
@@ -86,7 +86,7 @@ def verify_real_host(sitting: Sitting, lab: Lab | None, seat_host) -> HostProof:
     )
 
 
-def reset_real_host(sitting: Sitting, lab: Lab | None, seat: SeatState, seat_host) -> None:
+def reset_real_host(sitting: Sitting, seat: SeatState, seat_host) -> None:
     """Put a real host back as far as its fingerprint and baseline copy allow: the candidate's
     account made afresh, added packages purged (changed versions downgraded when the archive still
     has them), added users and groups removed, added units disabled, added files under the tracked
@@ -98,7 +98,7 @@ def reset_real_host(sitting: Sitting, lab: Lab | None, seat: SeatState, seat_hos
     from fleetops.exam.window import target
     from fleetops.remote_exec import run_command
 
-    host_target = target(lab, seat_host)
+    host_target = target(None, seat_host)  # real hosts: their own connection data, no lab
     baseline = sitting.read_json(f"baseline/{seat_host.host}.json")
     run_command(host_target, f"userdel -r -f {shlex.quote(seat.user)} 2>/dev/null; true", timeout=60)
     taken = fingerprint.take(host_target)
@@ -178,10 +178,9 @@ def _reset_real(sitting: Sitting, seats: list[SeatState], verify_only: bool) -> 
     from fleetops.runner.deploy import DeployOptions, run_deploy
     from fleetops.tasks import task
 
-    lab = None  # seats on real hosts need no lab: only their connection data
     items = [(seat, h) for seat in seats for h in seat.hosts]
     if not verify_only:
-        per_host(items, lambda item: reset_real_host(sitting, lab, *item))
+        per_host(items, lambda item: reset_real_host(sitting, *item))
         folder = load_exam(Path(sitting.exam_path))
         limit = tuple(h.host for _s, h in items)
         inventory = sitting.dir / "inventory.py"
@@ -192,7 +191,7 @@ def _reset_real(sitting: Sitting, seats: list[SeatState], verify_only: bool) -> 
         run_deploy(DeployOptions(deploy_file=task("exam_accounts"), inventory=inventory, limit=limit))
         for seat in seats:
             seat.started_at = seat.ends_at = seat.stopped_at = None
-    proofs = per_host(items, lambda item: verify_real_host(sitting, lab, item[1]))
+    proofs = per_host(items, lambda item: verify_real_host(sitting, item[1]))
     sitting.save()
     sitting.ledger.append(
         "reset-verify" if verify_only else "reset",

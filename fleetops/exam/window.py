@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fleetops.checking.target import SshTarget
-from fleetops.exam.seats import host_name
 from fleetops.exam.sitting import SeatHost, SeatState, Sitting, now, parse_time
 from fleetops.fanout import per_host
 from fleetops.lab.fleet import Lab
@@ -194,6 +193,3 @@ def status(sitting: Sitting, seats: list[SeatState]) -> list[SeatStatus]:
 def overdue(seat: SeatState) -> bool:
     end: datetime | None = parse_time(seat.ends_at)
     return bool(end and not seat.stopped_at and now() > end)
-
-
-__all__ = ["host_name", "start", "stop", "extend", "status", "overdue"]
