@@ -24,6 +24,13 @@ def run(lab: Lab, host: str, command: str, user: str = "root") -> tuple[int, str
         client.close()
 
 
+def run_ok(lab: Lab, host: str, command: str) -> str:
+    """``command`` as root on a lab host; its stdout, the test failing when it exits non-zero."""
+    code, out, err = run(lab, host, command)
+    assert code == 0, f"{host}: {command}: exit {code}: {err}"
+    return out
+
+
 BIN = Path(sys.executable).parent
 GROUP_DATA = Path(__file__).parent / "group_data"
 

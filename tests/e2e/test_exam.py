@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from fleetops.cli import app
 from fleetops.exam.sitting import exams_dir, load_sitting
 from fleetops.lab.fleet import Lab
+from tests.e2e.helpers import run_ok
 
 pytestmark = pytest.mark.lab
 
@@ -60,15 +61,7 @@ def login(address: str, user: str, password: str) -> bool:
 
 
 def root(host: str, command: str) -> str:
-    lab = Lab(LAB)
-    address = lab.load_state()["hosts"][host]["address"]
-    proc = subprocess.run(
-        ["ssh", "-i", str(lab.key_file), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
-         "-o", "HostKeyAlgorithms=ssh-ed25519", f"root@{address}", command],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return run_ok(Lab(LAB), host, command)
 
 
 def solve(host: str, task: str, data: dict | None = None) -> None:
@@ -363,7 +356,7 @@ def test_seats_on_real_hosts_provision_grade_and_reset(real_hosts, roster, tmp_p
     assert record["status"] == "changed", record["hosts"]
     assert exam("stop", "--sitting", REAL_SITTING, "-q")[0] == 0
     time.sleep(3)  # past stop's own grace period: this edit is after the window
-    _ssh(real_hosts, "foexreal2", "echo late >> /etc/motd; rm /etc/issue.net; useradd -m sneaky")
+    run_ok(real_hosts, "foexreal2", "echo late >> /etc/motd; rm /etc/issue.net; useradd -m sneaky")
     code, out, err = exam("grade", "--sitting", REAL_SITTING, "--json", "--seat", "s01", "--seat", "s02")
     sheets = {c["seat"]: c for c in json.loads(out)["candidates"]}
     points = {i["id"]: i["points"] for i in sheets["s01"]["items"]}
@@ -371,16 +364,6 @@ def test_seats_on_real_hosts_provision_grade_and_reset(real_hosts, roster, tmp_p
     assert any(f.startswith("after-window change: ~ /etc/motd") for f in sheets["s02"]["flags"]), sheets["s02"]["flags"]
     code, out, err = exam("reset", "--sitting", REAL_SITTING)
     assert code == 0, out + err  # the user, the group, the sudo file, the key, motd and issue.net put back
-    _ssh(real_hosts, "foexreal1", "useradd planted; echo 'x' >> /etc/ssh/sshd_config")
+    run_ok(real_hosts, "foexreal1", "useradd planted; echo 'x' >> /etc/ssh/sshd_config")
     code, out, _err = exam("reset", "--verify-only", "--sitting", REAL_SITTING)
     assert code == 1 and "+ user planted" in out and "~ /etc/ssh/sshd_config" in out and "foexreal2 clean" in out
-
-
-def _ssh(lab: Lab, host: str, command: str) -> None:
-    address = lab.load_state()["hosts"][host]["address"]
-    proc = subprocess.run(
-        ["ssh", "-i", str(lab.key_file), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
-         "-o", "HostKeyAlgorithms=ssh-ed25519", f"root@{address}", command],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr

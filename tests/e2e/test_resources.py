@@ -11,7 +11,7 @@ import pytest
 
 from fleetops.lab.fleet import Lab, free_subnet
 from fleetops.lab.spec import parse_spec
-from tests.e2e.helpers import BIN
+from tests.e2e.helpers import BIN, run_ok
 
 pytestmark = pytest.mark.lab
 
@@ -27,15 +27,6 @@ def small_lab():
     assert status.healthy, status
     yield lab
     lab.down()
-
-
-def ssh(lab: Lab, host: str, command: str) -> None:
-    address = lab.load_state()["hosts"][host]["address"]
-    subprocess.run(
-        ["ssh", "-i", str(lab.key_file), "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
-         "-o", "HostKeyAlgorithms=ssh-ed25519", f"root@{address}", command],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
 
 
 def resources(lab: Lab) -> dict:
@@ -56,7 +47,7 @@ def test_quiet_hosts_are_ok_and_say_their_source(small_lab):
 
 
 def test_a_cpu_burner_turns_only_its_own_host(small_lab):
-    ssh(
+    run_ok(
         small_lab,
         "fores2",
         "nohup timeout 70 sh -c 'for i in 1 2 3 4 5 6; do (while :; do :; done) & done; wait' >/dev/null 2>&1 &",
@@ -68,7 +59,7 @@ def test_a_cpu_burner_turns_only_its_own_host(small_lab):
 
 
 def test_a_memory_hog_turns_only_its_own_host(small_lab):
-    ssh(
+    run_ok(
         small_lab,
         "fores1",
         "nohup timeout 60 python3 -c 'import time; b=bytearray(230*2**20); b[::4096]=b\"\\x01\"*len(b[::4096]); time.sleep(60)' "
@@ -102,17 +93,17 @@ def test_ping_between_lab_hosts_and_a_broken_path_on_one_host(small_lab, tmp_pat
         assert "loss 0% of 10" in found[host]["message"]
     # this kernel has no sch_netem: the broken path is a blackhole route on fores1 only (to fores3,
     # which both hosts ping, so the neighbour's path is untouched)
-    ssh(small_lab, "fores1", f"ip route add blackhole {addresses['fores3']}/32")
+    run_ok(small_lab, "fores1", f"ip route add blackhole {addresses['fores3']}/32")
     try:
         found = run()
     finally:
-        ssh(small_lab, "fores1", f"ip route del blackhole {addresses['fores3']}/32")
+        run_ok(small_lab, "fores1", f"ip route del blackhole {addresses['fores3']}/32")
     assert found["fores1"]["status"] == "critical" and found["fores2"]["status"] == "ok"
 
 
 def test_throughput_between_two_lab_hosts(small_lab, tmp_path):
     for host in ("fores1", "fores2"):
-        ssh(small_lab, host, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 >/dev/null 2>&1")
+        run_ok(small_lab, host, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 >/dev/null 2>&1")
     suite = tmp_path / "throughput.yml"
     suite.write_text("checks:\n  - {kind: throughput, server: fores2, hosts: [fores1], seconds: 2}\n")
     proc = subprocess.run(

@@ -3,11 +3,11 @@ Probe parsing from files captured on a lab host (systemd-nspawn on a hybrid cgro
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from fleetops.checks.probe import parse_pressure
 from fleetops.checks.result import Status
 from fleetops.checks.suite import parse_suite
 
@@ -21,11 +21,11 @@ def check(**declaration):
 
 
 @pytest.fixture
-def probe(monkeypatch):
-    spec = importlib.util.spec_from_file_location("probe_module", Path(__file__).parents[2] / "checks/probe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def probe():
+    """The probe script's module (monkeypatched per test: its file reads are faked)."""
+    from fleetops.checks import probe
+
+    return probe
 
 
 def fake_files(monkeypatch, probe, files: dict[str, str]) -> None:
@@ -78,7 +78,7 @@ def test_cpu_quota_v2_and_v1(monkeypatch, probe):
 
 
 def load_raw(psi: str, load1: float = 4.48, container: str | None = "systemd-nspawn", quota=None) -> dict:
-    from_cgroup = {"source": "/sys/fs/cgroup/unified/cpu.pressure", **parse(psi)}
+    from_cgroup = {"source": "/sys/fs/cgroup/unified/cpu.pressure", **parse_pressure(psi)}
     return {
         "load1": load1,
         "load5": 1.0,
@@ -88,14 +88,6 @@ def load_raw(psi: str, load1: float = 4.48, container: str | None = "systemd-nsp
         "quota_cpus": quota,
         "pressure": from_cgroup,
     }
-
-
-def parse(text: str) -> dict:
-    lines = {}
-    for line in text.splitlines():
-        kind, _, rest = line.partition(" ")
-        lines[kind] = {k: float(v) for k, _, v in (i.partition("=") for i in rest.split()) if k.startswith("avg")}
-    return lines
 
 
 def test_load_in_a_container_judges_its_own_cpu_pressure_not_the_machine_load():

@@ -254,12 +254,10 @@ def test_sql_judges_client_side_answers():
 
 def test_sql_probe_keeps_the_password_off_argv(monkeypatch):
     """The probe's mysql command line, captured: the password is only in a removed 0600 file."""
-    import importlib.util
     import os
 
-    spec = importlib.util.spec_from_file_location("probe_module", Path(__file__).parents[2] / "checks/probe.py")
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    from fleetops.checks import probe
+
     seen = {}
 
     def fake_run(argv, timeout=10):
