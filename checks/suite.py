@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fleetops.checks.base import Check
 from fleetops.checks.network import Reachable
 from fleetops.checks.registry import AnyCheck, kind_names
 from fleetops.errors import InputError
-from fleetops.validation import describe_validation_error
+from fleetops.validation import describe_validation_error, read_yaml
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
@@ -106,19 +105,7 @@ def load_suite(name: str, _seen: tuple[str, ...] = ()) -> Suite:
     key = str(path.resolve())
     if key in _seen:
         raise InputError(f"suite {path}: includes itself (through {' -> '.join(_seen)})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"suite {path}: not a UTF-8 text file") from None
-    except OSError as error:
-        raise InputError(f"suite {path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        # the problem and its position only, never the offending text (it may be a secret file)
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(
-            f"suite {path}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}"
-        ) from None
+    data = read_yaml(path, f"suite {path}")
     suite = parse_suite(data, str(path))
     merged: dict[str, Check] = {}
     for included in suite.include:

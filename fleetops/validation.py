@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from pydantic import ValidationError
+
+from fleetops.errors import InputError
 
 
 def error_location(loc: tuple) -> str:
@@ -28,3 +33,25 @@ def describe_validation_error(error: ValidationError) -> str:
     if len(problems) > 1:
         text += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
     return text
+
+
+def read_yaml(path: Path, label: str, missing: str | None = None) -> object:
+    """Parse a YAML file; every failure is a one-line InputError starting with ``label``.
+
+    The message gives the problem and its line only, never the offending text: a file given by
+    mistake may be a secret. ``missing`` replaces the not-found message when given.
+    """
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(missing or f"{label}: not found") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{label}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise InputError(f"{label}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise InputError(
+            f"{label}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}"
+        ) from None

@@ -13,12 +13,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from fleetops.errors import InputError
 from fleetops.fileutil import sha256_file
-from fleetops.validation import describe_validation_error
+from fleetops.validation import describe_validation_error, read_yaml
 
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")]
@@ -277,18 +276,7 @@ def load_exam(path: Path) -> ExamFolder:
     if not path.is_dir():
         raise InputError(f"exam folder not found: {path}")
     source = path / "exam.yml"
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no exam.yml") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{source}: not a UTF-8 text file") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(
-            f"{source}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}"
-        ) from None
+    data = read_yaml(source, str(source), missing=f"{path}: no exam.yml")
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping")
     try:

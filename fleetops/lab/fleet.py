@@ -147,7 +147,7 @@ class Lab:
         to_start: list[tuple[int, LabHost]] = []
         for index, host in enumerate(spec.hosts):
             record = state["hosts"].get(host.name)
-            address = str(spec.address_of(index))
+            address = str(spec.host_address(index))
             if record and record["address"] != address:
                 self._stop_host(host.name, record)
                 record = None
@@ -167,7 +167,7 @@ class Lab:
                 )
             )
         for index, host in to_start:
-            address = str(spec.address_of(index))
+            address = str(spec.host_address(index))
             pid = self._start_host(spec, host, address, image, state.get("uid_base"))
             state["hosts"][host.name] = {"address": address, "groups": host.groups, "launcher_pid": pid}
         self._save_state(state)

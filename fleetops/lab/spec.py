@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -26,7 +25,7 @@ from pydantic import (
 )
 
 from fleetops.errors import InputError
-from fleetops.validation import describe_validation_error
+from fleetops.validation import describe_validation_error, read_yaml
 
 # A lab name becomes a directory under <state>/labs, the bridge ``fo-<name>`` (interface names
 # have at most 15 characters) and cgroup paths, so it is allow-listed wherever it comes from.
@@ -68,6 +67,9 @@ class LabHost(BaseModel):
     name: HostName
     groups: list[GroupName] = Field(default_factory=list)
     memory_max_mb: int | None = Field(None, ge=64, le=1024 * 1024, description="the host's memory limit (its cgroup)")
+    slot: int | None = Field(
+        None, ge=0, le=243, description="address index (.11 + slot); default: the host's position in the spec"
+    )
 
 
 class LabSpec(BaseModel):
@@ -106,6 +108,12 @@ class LabSpec(BaseModel):
             )
         if self.subnet.num_addresses - 12 < len(self.hosts):
             raise ValueError(f"subnet {self.subnet} is too small for {len(self.hosts)} hosts")
+        slots = [self.slot_of(position) for position in range(len(self.hosts))]
+        taken = sorted({slot for slot in slots if slots.count(slot) > 1})
+        if taken:
+            raise ValueError(f"hosts share an address slot: {', '.join(map(str, taken))}")
+        if max(slots) + 12 > self.subnet.num_addresses - 1:
+            raise ValueError(f"subnet {self.subnet} has no address for slot {max(slots)}")
         clash = {host.name for host in self.hosts} & {g for h in self.hosts for g in h.groups}
         if clash:
             raise ValueError(f"names used as both host and group: {', '.join(sorted(clash))}")
@@ -123,6 +131,15 @@ class LabSpec(BaseModel):
     def address_of(self, index: int) -> ipaddress.IPv4Address:
         """Hosts get .11, .12, ... so addresses stay stable as hosts are added."""
         return self.subnet.network_address + 11 + index
+
+    def slot_of(self, position: int) -> int:
+        """The address index of the host at ``position``: its ``slot`` when given (a host keeps its
+        address when one before it goes, as cloud instances do), else its position."""
+        slot = self.hosts[position].slot
+        return position if slot is None else slot
+
+    def host_address(self, position: int) -> ipaddress.IPv4Address:
+        return self.address_of(self.slot_of(position))
 
     @property
     def bridge(self) -> str:
@@ -159,12 +176,5 @@ def parse_spec(data: object, source: str, base_dir: Path | None = None) -> LabSp
 
 def load_spec(path: Path) -> LabSpec:
     """Read and validate a YAML lab spec file."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"lab spec not found: {path}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}:{where} invalid YAML: {getattr(error, 'problem', error)}") from None
+    data = read_yaml(path, str(path), missing=f"lab spec not found: {path}")
     return parse_spec(data, source=str(path), base_dir=path.parent)

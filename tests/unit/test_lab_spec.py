@@ -45,7 +45,7 @@ def test_hosts_out_of_range():
 def test_yaml_errors_name_the_line(tmp_path):
     path = tmp_path / "lab.yml"
     path.write_text("hosts:\n  - name: a\n   groups: [x\n")
-    with pytest.raises(InputError, match=r"lab.yml: line \d+ invalid YAML"):
+    with pytest.raises(InputError, match=r"lab.yml: line \d+ not valid YAML"):
         load_spec(path)
 
 
