@@ -56,6 +56,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "exam",
         "Practical exams on lab seats: provision, grade, report, reset with proof.  e.g. fleetops exam validate exams/a-j-services",
     ),
+    "cloud": (
+        "fleetops.cli.cloud",
+        "cloud",
+        "Cloud instances: plan, create + deploy + check in one run, destroy.  e.g. fleetops cloud apply --deploy deploys/baseline.py",
+    ),
     "runs": ("fleetops.cli.runs", "runs", "List and show run records.  e.g. fleetops runs show latest"),
 }
 

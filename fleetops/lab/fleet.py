@@ -444,6 +444,11 @@ class Lab:
         if os.path.ismount(self.host_dir(name) / "merged"):
             raise InputError(f"{name} is running; stop it first")
 
+    def host_running(self, name: str) -> bool:
+        """Whether host ``name`` of this lab is booted (its launcher process is alive)."""
+        record = (self.load_state() or {}).get("hosts", {}).get(name)
+        return bool(record) and _launcher_alive(record.get("launcher_pid"), self.name, name)
+
     def uid_base(self) -> int | None:
         return (self.load_state() or {}).get("uid_base")
 

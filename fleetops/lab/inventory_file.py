@@ -16,11 +16,11 @@ Use it with fleetops (the default while the lab runs) or plain pyinfra:
 '''
 
 
-def connection_data(address: str, key_file: Path, known_hosts: Path) -> dict:
-    """pyinfra host data for a lab host: root over SSH, strict host-key checking."""
+def connection_data(address: str, key_file: Path, known_hosts: Path, user: str = "root") -> dict:
+    """pyinfra host data for a host: over SSH (root unless told), strict host-key checking."""
     return {
         "ssh_hostname": address,
-        "ssh_user": "root",
+        "ssh_user": user,
         "ssh_key": str(key_file),
         "ssh_known_hosts_file": str(known_hosts),
         "ssh_strict_host_key_checking": "yes",

@@ -91,9 +91,12 @@ class RunRecord:
     ended_at: str | None = None
     duration_s: float = 0.0
     hosts: dict[str, HostResult] = field(default_factory=dict)
+    cloud: dict | None = None  # `cloud apply`: its phases, plan and instances (the deploy is the rest)
 
     @property
     def status(self) -> str:
+        if self.cloud is not None and self.cloud.get("error"):
+            return "failed"  # a cloud phase failed: the fleet is not what the spec says
         statuses = {host.status for host in self.hosts.values()}
         for status in HOST_STATUSES:
             if status in statuses:
@@ -115,7 +118,7 @@ class RunRecord:
         record = {
             "schema": SCHEMA_ID,
             "run_id": self.run_id,
-            "kind": "deploy",
+            "kind": "deploy" if self.cloud is None else "cloud-apply",
             "deploy": self.deploy,
             "inventory": self.inventory,
             "operator": self.operator,
@@ -129,6 +132,8 @@ class RunRecord:
             "summary": self.summary(),
             "hosts": hosts,
         }
+        if self.cloud is not None:
+            record["cloud"] = self.cloud
         return dict(redact_data(record))  # type: ignore[call-overload]  # a dict stays a dict
 
 
