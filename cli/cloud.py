@@ -128,7 +128,7 @@ def apply_cmd(
     if as_json:
         print_json(data)
     else:
-        _print_actions(run, f"fleet {spec.fleet} on {provider.name}")
+        _print_outcome(run, f"fleet {spec.fleet} on {provider.name}")
         _print_phases(run)
         click.echo(f"run record: {path}", err=True)
     if run.failed:
@@ -282,6 +282,31 @@ def _plan_exit(actions) -> int:
 def _print_actions(run, title: str) -> None:
     rows = [(a.name, a.verb, ", ".join(i.id for i in a.have), a.describe()) for a in run.actions]
     print_table(f"{title} ({run.honesty})", ["instance", "action", "id", "detail"], rows)
+
+
+DONE = {"create": "created", "start": "started", "keep": "kept"}
+
+
+def _print_outcome(run, title: str) -> None:
+    """After apply: what happened to each instance, and where it is now."""
+    live = {instance.name: instance for instance in run.instances}
+    rows = []
+    for action in run.actions:
+        instance = live.get(action.name)
+        done = DONE.get(action.verb, action.verb)
+        if action.name in run.adopted:
+            done = "created (found by tag)"
+        rows.append(
+            (
+                action.name,
+                done if not run.failed or action.verb not in ("create", "start") or instance else "not done",
+                instance.id if instance else ", ".join(i.id for i in action.have),
+                instance.state if instance else "",
+                (instance.address or "") if instance else "",
+                action.describe() if action.verb in ("drift", "duplicate", "extra") else "",
+            )
+        )
+    print_table(f"{title} ({run.honesty})", ["instance", "action", "id", "state", "address", "note"], rows)
 
 
 def _print_phases(run) -> None:

@@ -26,7 +26,7 @@ def describe_validation_error(error: ValidationError) -> str:
     problems = error.errors()
     first = problems[0]
     where = error_location(tuple(first["loc"]))
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")  # pydantic's wrapper around a ValueError
     text = f"{where}: {message}" if where else message
     if first.get("type") == "extra_forbidden":
         text = f"{where}: unknown key"

@@ -40,8 +40,8 @@ class Action:
         if self.verb == "extra":
             return "in the fleet but not in the spec (kept; `fleetops cloud destroy` removes it)"
         if self.verb == "start" and self.instance:
-            return f"{self.instance.id} is {self.instance.state}"
-        return self.instance.id if self.instance else ""
+            return f"{self.instance.state}: apply starts it"
+        return self.instance.state if self.instance else ""
 
     def to_dict(self) -> dict:
         return {

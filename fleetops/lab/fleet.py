@@ -28,6 +28,7 @@ from fleetops.errors import EnvironmentProblem, InputError
 from fleetops.lab import cgroups, network
 from fleetops.lab.image import ImageRecipe, ensure_image
 from fleetops.lab.inventory_file import write_inventory
+from fleetops.lab.keys import controller_key_file, ensure_controller_key
 from fleetops.lab.limits import ensure_inotify_instances
 from fleetops.lab.spec import LabHost, LabSpec, validate_lab_name
 from fleetops.lab.system import require_tools, run
@@ -81,7 +82,7 @@ class Lab:
         self.name = validate_lab_name(name)
         self.dir = lab_dir(self.name)
         self.state_file = self.dir / "state.json"
-        self.key_file = self.dir / "id_ed25519"
+        self.key_file = controller_key_file()  # one controller key for every lab (fleetops.lab.keys)
         self.known_hosts = self.dir / "known_hosts"
         self.inventory = self.dir / "inventory.py"
 
@@ -120,10 +121,7 @@ class Lab:
         image = ensure_image(ImageRecipe())
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
-        if not self.key_file.exists():
-            run(
-                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"fleetops-{self.name}", "-f", str(self.key_file)]
-            )
+        ensure_controller_key()
         state = state or {"name": self.name, "ip_forward_before": network.read_ip_forward(), "hosts": {}}
         state["spec"] = json.loads(spec.model_dump_json())
         if spec.private_users:
