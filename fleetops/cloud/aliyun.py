@@ -31,7 +31,13 @@ IMAGES: dict[str, tuple[str, str]] = {
     "windows-2022": ("windows", "win2022_"),
     "windows-2019": ("windows", "win2019_"),
 }
-STATES = {"Pending": "pending", "Starting": "pending", "Running": "running", "Stopping": "stopping", "Stopped": "stopped"}
+STATES = {
+    "Pending": "pending",
+    "Starting": "pending",
+    "Running": "running",
+    "Stopping": "stopping",
+    "Stopped": "stopped",
+}
 CREDENTIAL_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 PUBLIC_BANDWIDTH_MBPS = 5  # > 0 gives the instance a public address
 
@@ -48,7 +54,9 @@ class AliyunProvider(Provider):
             from alibabacloud_tea_openapi.models import Config
             from alibabacloud_tea_util.models import RuntimeOptions
         except ImportError:
-            raise ProviderMissing("the aliyun provider needs alibabacloud_ecs20140526: pip install 'fleetops[cloud]'") from None
+            raise ProviderMissing(
+                "the aliyun provider needs alibabacloud_ecs20140526: pip install 'fleetops[cloud]'"
+            ) from None
         key_id, secret = (os.environ.get(name) for name in CREDENTIAL_ENV)
         if not key_id or not secret:
             raise CloudError(f"aliyun: no credentials (set {' and '.join(CREDENTIAL_ENV)})")
@@ -210,7 +218,10 @@ class AliyunProvider(Provider):
         for region, ids in _by_region(instances).items():
             while True:
                 reply = self._call(region, "DescribeInstances", instance_ids=json.dumps(ids), page_size=100)
-                states = {raw["InstanceId"]: STATES.get(raw["Status"], raw["Status"]) for raw in reply["Instances"]["Instance"]}
+                states = {
+                    raw["InstanceId"]: STATES.get(raw["Status"], raw["Status"])
+                    for raw in reply["Instances"]["Instance"]
+                }
                 if state == "terminated" and not states:
                     break
                 if state != "terminated" and len(states) == len(ids) and set(states.values()) == {state}:
