@@ -172,30 +172,27 @@ def _pick(spec, provider, names: tuple[str, ...]):
     return [i for i in live if i.name in names]
 
 
-@cloud.command("stop")
-@spec_option
-@click.argument("names", nargs=-1, required=True)
-@output_options
-def stop_cmd(spec_path: Path | None, names: tuple[str, ...], verbose: int, quiet: bool, as_json: bool) -> None:
-    """Stop instances of the fleet and wait until they are stopped."""
-    spec, provider = _load(spec_path)
-    chosen = _pick(spec, provider, names)
-    provider.stop(chosen)
-    provider.wait(chosen, "stopped", timeout=300)
-    _done("stopped", chosen, as_json, quiet)
+def _state_command(verb: str, state: str, past: str, summary: str):
+    """``cloud stop`` and ``cloud start``: the same command but for the call and the awaited state."""
+
+    @cloud.command(verb, help=summary)
+    @spec_option
+    @click.argument("names", nargs=-1, required=True)
+    @output_options
+    def command(spec_path: Path | None, names: tuple[str, ...], verbose: int, quiet: bool, as_json: bool) -> None:
+        spec, provider = _load(spec_path)
+        chosen = _pick(spec, provider, names)
+        getattr(provider, verb)(chosen)
+        provider.wait(chosen, state, timeout=300)
+        _done(past, chosen, as_json, quiet)
+
+    return command
 
 
-@cloud.command("start")
-@spec_option
-@click.argument("names", nargs=-1, required=True)
-@output_options
-def start_cmd(spec_path: Path | None, names: tuple[str, ...], verbose: int, quiet: bool, as_json: bool) -> None:
-    """Start stopped instances of the fleet and wait until they run."""
-    spec, provider = _load(spec_path)
-    chosen = _pick(spec, provider, names)
-    provider.start(chosen)
-    provider.wait(chosen, "running", timeout=300)
-    _done("started", chosen, as_json, quiet)
+stop_cmd = _state_command("stop", "stopped", "stopped", "Stop instances of the fleet and wait until they are stopped.")
+start_cmd = _state_command(
+    "start", "running", "started", "Start stopped instances of the fleet and wait until they run."
+)
 
 
 @cloud.command("destroy")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fleetops.errors import InputError
 
@@ -55,3 +57,38 @@ def read_yaml(path: Path, label: str, missing: str | None = None) -> object:
         raise InputError(
             f"{label}:{where} not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}"
         ) from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: object, source: str, what: str) -> M:
+    """Validate a YAML document as ``model``; a one-line InputError naming the key otherwise."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: {what} must be a mapping, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"{source}: {describe_validation_error(error)}") from None
+
+
+def resolve_group_data(group_data: Path | None, source: str, base_dir: Path | None) -> Path | None:
+    """A spec's ``group_data`` folder, relative to the spec file; InputError when it is missing."""
+    if group_data is not None and base_dir is not None and not group_data.is_absolute():
+        group_data = (base_dir / group_data).resolve()
+    if group_data is not None and not group_data.is_dir():
+        raise InputError(f"{source}: group_data directory not found: {group_data}")
+    return group_data
+
+
+def strict_network(value: object) -> object:
+    """A pydantic ``mode="before"`` helper for IPv4 networks: ``10.0.0.1/8`` is refused with the
+    network it probably meant (``ipaddress`` would silently accept or reject it without saying)."""
+    if isinstance(value, str):
+        try:
+            network = ipaddress.IPv4Network(value, strict=False)
+        except ValueError:
+            return value  # pydantic names the problem
+        if str(network) != value.strip() and "/" in value:
+            raise ValueError(f"{value} has host bits set; did you mean {network}?")
+    return value

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fleetops.cloud.errors import CloudError, NotOffered, ProviderMissing, TransientCloudError
-from fleetops.cloud.instance import TAG_EXPIRES, TAG_FLEET, TAG_NAME, TAG_OS, Instance
+from fleetops.cloud.instance import TAG_EXPIRES, TAG_FLEET, TAG_NAME, TAG_OS, Instance, by_region, snake_case
 from fleetops.cloud.provider import FleetKeys, Launch, Prepared, Provider
 from fleetops.cloud.spec import CloudSpec, FirewallRule
 from fleetops.secrets import register
@@ -87,7 +87,7 @@ class AliyunProvider(Provider):
         """One API call (``action`` in CamelCase); SDK errors become one-line CloudErrors."""
         from Tea.exceptions import TeaException, UnretryableException
 
-        snake = "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(action))
+        snake = snake_case(action)
         model = getattr(self.models, f"{action}Request")
         if action != "DescribeRegions":  # the one call that is not about a region
             params["region_id"] = region
@@ -215,7 +215,7 @@ class AliyunProvider(Provider):
     def wait(self, instances: list[Instance], state: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         delay = 0.2 if self.spec.emulated else 5.0
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             while True:
                 reply = self._call(region, "DescribeInstances", instance_ids=json.dumps(ids), page_size=100)
                 states = {
@@ -231,27 +231,20 @@ class AliyunProvider(Provider):
                 time.sleep(delay)
 
     def stop(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "StopInstances", instance_id=ids)
 
     def start(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "StartInstances", instance_id=ids)
 
     def destroy(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "DeleteInstances", instance_id=ids, force=True)
 
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-
-
-def _by_region(instances: list[Instance]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for instance in instances:
-        out.setdefault(instance.region, []).append(instance.id)
-    return out
 
 
 def _instance(raw: dict, region: str) -> Instance:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fleetops.cloud.errors import CloudError, NotOffered, ProviderMissing, TransientCloudError
-from fleetops.cloud.instance import TAG_EXPIRES, TAG_FLEET, TAG_NAME, TAG_OS, Instance
+from fleetops.cloud.instance import TAG_EXPIRES, TAG_FLEET, TAG_NAME, TAG_OS, Instance, by_region, snake_case
 from fleetops.cloud.provider import FleetKeys, Launch, Prepared, Provider
 from fleetops.cloud.spec import CloudSpec, FirewallRule
 from fleetops.secrets import register
@@ -77,7 +77,7 @@ class AwsProvider(Provider):
             ReadTimeoutError,
         )
 
-        method = getattr(self._client(region, create), _snake(operation))
+        method = getattr(self._client(region, create), snake_case(operation))
         try:
             return method(**params)
         except ClientError as error:
@@ -238,7 +238,7 @@ class AwsProvider(Provider):
         from botocore.exceptions import WaiterError
 
         delay = 1 if self.spec.emulated else 5
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             waiter = self._client(region).get_waiter(WAITERS[state])
             try:
                 waiter.wait(InstanceIds=ids, WaiterConfig={"Delay": delay, "MaxAttempts": max(1, int(timeout / delay))})
@@ -248,15 +248,15 @@ class AwsProvider(Provider):
                 ) from None
 
     def stop(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "StopInstances", InstanceIds=ids)
 
     def start(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "StartInstances", InstanceIds=ids)
 
     def destroy(self, instances: list[Instance]) -> None:
-        for region, ids in _by_region(instances).items():
+        for region, ids in by_region(instances).items():
             self._call(region, "TerminateInstances", InstanceIds=ids)
 
     def password(self, instance: Instance, keys: FleetKeys) -> str | None:
@@ -271,17 +271,6 @@ class AwsProvider(Provider):
         password = decrypt_password_data(base64.b64decode(data), keys.rsa_private_key_file)
         register(password)
         return password
-
-
-def _snake(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(operation))
-
-
-def _by_region(instances: list[Instance]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for instance in instances:
-        out.setdefault(instance.region, []).append(instance.id)
-    return out
 
 
 def _rule_key(permission: dict, cidr: str) -> tuple[str, int, int, str]:

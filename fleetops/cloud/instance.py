@@ -39,3 +39,16 @@ class Instance:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def by_region(instances: list[Instance]) -> dict[str, list[str]]:
+    """Instance ids grouped by region: every cloud API call is about one region."""
+    out: dict[str, list[str]] = {}
+    for instance in instances:
+        out.setdefault(instance.region, []).append(instance.id)
+    return out
+
+
+def snake_case(operation: str) -> str:
+    """``RunInstances`` -> ``run_instances`` (the SDKs' method names for an API action)."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(operation))

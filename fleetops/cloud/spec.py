@@ -13,11 +13,19 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from fleetops.errors import InputError
 from fleetops.lab.spec import GroupName, HostName, LabName
-from fleetops.validation import describe_validation_error, read_yaml
+from fleetops.validation import parse_model, read_yaml, resolve_group_data, strict_network
 
 DEFAULT_SPEC_PATH = Path("inventory/cloud.yml")
 
@@ -39,26 +47,22 @@ def parse_duration(value: str) -> int:
     return int(match.group(1)) * UNIT_SECONDS[match.group(2)]
 
 
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
 class FirewallRule(BaseModel):
     """One inbound rule of the fleet's security group."""
 
     model_config = ConfigDict(extra="forbid")
 
     port: int | str = Field(description="a port or a range like 8000-8100")
-    cidr: ipaddress.IPv4Network
+    cidr: Annotated[ipaddress.IPv4Network, BeforeValidator(strict_network)]
     protocol: Literal["tcp", "udp"] = "tcp"
-
-    @field_validator("cidr", mode="before")
-    @classmethod
-    def _strict(cls, value: object) -> object:
-        if isinstance(value, str):
-            try:
-                network = ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                return value
-            if str(network) != value.strip() and "/" in value:
-                raise ValueError(f"{value} has host bits set; did you mean {network}?")
-        return value
 
     @property
     def ports(self) -> tuple[int, int]:
@@ -88,15 +92,8 @@ class Defaults(BaseModel):
     instance_type: CloudWord | None = None
     image: CloudWord | None = None
     os: OsKind = "linux"
-    ttl: str | None = None
+    ttl: Duration | None = None
     groups: list[GroupName] = Field(default_factory=list)
-
-    @field_validator("ttl")
-    @classmethod
-    def _ttl(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
 
 
 class InstanceSpec(BaseModel):
@@ -111,14 +108,7 @@ class InstanceSpec(BaseModel):
     zone: CloudWord | None = None
     instance_type: CloudWord | None = None
     groups: list[GroupName] | None = None
-    ttl: str | None = None
-
-    @field_validator("ttl")
-    @classmethod
-    def _ttl(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
+    ttl: Duration | None = None
 
 
 class Wanted(BaseModel):
@@ -220,17 +210,8 @@ class CloudSpec(BaseModel):
 
 def parse_cloud_spec(data: object, source: str, base_dir: Path | None = None) -> CloudSpec:
     """Validate raw spec data; a one-line InputError naming the key on failure."""
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: a cloud spec must be a mapping, got {type(data).__name__}")
-    try:
-        spec = CloudSpec.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: {describe_validation_error(error)}") from None
-    if spec.group_data is not None and base_dir is not None and not spec.group_data.is_absolute():
-        spec = spec.model_copy(update={"group_data": (base_dir / spec.group_data).resolve()})
-    if spec.group_data is not None and not spec.group_data.is_dir():
-        raise InputError(f"{source}: group_data directory not found: {spec.group_data}")
-    return spec
+    spec = parse_model(CloudSpec, data, source, "a cloud spec")
+    return spec.model_copy(update={"group_data": resolve_group_data(spec.group_data, source, base_dir)})
 
 
 def load_cloud_spec(path: Path) -> CloudSpec:

@@ -15,17 +15,16 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
-    field_validator,
     model_validator,
 )
 
 from fleetops.errors import InputError
-from fleetops.validation import describe_validation_error, read_yaml
+from fleetops.validation import parse_model, read_yaml, resolve_group_data, strict_network
 
 # A lab name becomes a directory under <state>/labs, the bridge ``fo-<name>`` (interface names
 # have at most 15 characters) and cgroup paths, so it is allow-listed wherever it comes from.
@@ -78,19 +77,7 @@ class LabSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: LabName = "lab"
-    subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.77.0.0/24")
-
-    @field_validator("subnet", mode="before")
-    @classmethod
-    def _network(cls, value: object) -> object:
-        if isinstance(value, str):
-            try:
-                network = ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                return value  # pydantic names the problem
-            if str(network) != value.strip() and "/" in value:
-                raise ValueError(f"{value} has host bits set; did you mean {network}?")
-        return value
+    subnet: Annotated[ipaddress.IPv4Network, BeforeValidator(strict_network)] = ipaddress.IPv4Network("10.77.0.0/24")
 
     hosts: list[LabHost] = Field(min_length=1, max_length=60)
     group_data: Path | None = None
@@ -161,17 +148,8 @@ def generated_spec(hosts: int, name: str = "lab", subnet: str | None = None) -> 
 
 def parse_spec(data: object, source: str, base_dir: Path | None = None) -> LabSpec:
     """Validate raw spec data; one-line InputError naming the key on failure."""
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: a lab spec must be a mapping, got {type(data).__name__}")
-    try:
-        spec = LabSpec.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: {describe_validation_error(error)}") from None
-    if spec.group_data is not None and base_dir is not None and not spec.group_data.is_absolute():
-        spec = spec.model_copy(update={"group_data": (base_dir / spec.group_data).resolve()})
-    if spec.group_data is not None and not spec.group_data.is_dir():
-        raise InputError(f"{source}: group_data directory not found: {spec.group_data}")
-    return spec
+    spec = parse_model(LabSpec, data, source, "a lab spec")
+    return spec.model_copy(update={"group_data": resolve_group_data(spec.group_data, source, base_dir)})
 
 
 def load_spec(path: Path) -> LabSpec:

@@ -62,3 +62,24 @@ def test_types_not_sold_in_a_zone_are_refused_before_any_create(ecs):
     with pytest.raises(NotOffered, match="instance type 'ecs.g7.large' is not offered in cn-hangzhou-j"):
         apply(spec, provider, "20261202T000000Z-aaaaaa")
     assert "RunInstances" not in ecs.calls
+
+
+def test_destroy_expired_takes_only_instances_past_their_ttl(ecs):
+    import time
+
+    from fleetops.cloud.apply import destroy
+
+    spec, provider = setup(
+        ecs,
+        instances=[
+            {"name": "short", "image": "debian-12", "ttl": "1s"},
+            {"name": "long", "image": "debian-12", "ttl": "8h"},
+            {"name": "forever", "image": "debian-12"},
+        ],
+        defaults={"region": "cn-hangzhou", "zone": "cn-hangzhou-h", "instance_type": "ecs.e-c1m1.large"},
+    )
+    apply(spec, provider, "20261202T000000Z-aaaaaa")
+    time.sleep(1.2)
+    gone = destroy(provider, spec, [], expired_only=True)
+    assert [i.name for i in gone] == ["short"]
+    assert sorted(i.name for i in provider.live(["cn-hangzhou"])) == ["forever", "long"]
