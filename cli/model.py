@@ -18,6 +18,8 @@ def model() -> None:
     fleetops model convert --model digits --out models/digits
     fleetops model quantize models/digits --gate 0.99
     fleetops model inspect models/digits --json
+    fleetops model import my.tflite --out models/mine --labels labels.txt --samples samples/
+    fleetops model evaluate models/mine --data test-set/ --html eval.html --png confusion.png
     """
 
 
@@ -120,8 +122,14 @@ def convert(names, build_all, out_dir, name, version, verbose, quiet, as_json) -
     show_default=True,
     help="A variant must reach this fraction of the fp32 accuracy (and pass golden inputs).",
 )
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labelled set to gate and calibrate on (folder per label, CSV, label<TAB>text); default: eval.npz.",
+)
 @output_options
-def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
+def quantize(model_dir, gate, data, verbose, quiet, as_json) -> None:
     """Try dynamic and static INT8; keep the fastest variant that passes the accuracy gate."""
     import logging
 
@@ -129,7 +137,7 @@ def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
     from fleetops.models.quantize import quantize as run
 
     logging.getLogger().setLevel(logging.ERROR if not verbose else logging.INFO)  # onnxruntime's hints
-    report = run(model_dir, gate=gate)
+    report = run(model_dir, gate=gate, data=data)
     if as_json:
         print_json(report)
         return
@@ -152,9 +160,148 @@ def quantize(model_dir, gate, verbose, quiet, as_json) -> None:
     if quiet:
         return
     print_table(
-        f"quantization of {report['model']} (gate {gate})",
+        f"quantization of {report['model']} (gate {gate}, {report['samples']} samples of {report['data']})",
         ["variant", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""],
         rows,
+    )
+
+
+def _shape(value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        shape = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: comma-separated positive integers, e.g. 1,3,32,32") from None
+    if not shape or any(dim <= 0 for dim in shape):
+        raise click.BadParameter(f"{value!r}: every dimension must be positive")
+    return shape
+
+
+def _floats(value: str | None) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        return [float(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: comma-separated numbers") from None
+
+
+@model.command(name="import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="New model directory.")
+@click.option(
+    "--samples",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Labelled samples (folder per label, CSV with 'label', label<TAB>text): golden inputs and eval set.",
+)
+@click.option(
+    "--labels", "labels_file", type=click.Path(path_type=Path), help="Label names, one per line, in output order."
+)
+@click.option("--interface", "interface_file", type=click.Path(path_type=Path), help="YAML: input/output/constants.")
+@click.option("--input-shape", help="Model input shape for PyTorch export, e.g. 1,3,32,32.")
+@click.option("--scale", type=float, help="Input scale (e.g. 0.00392 for 1/255).")
+@click.option("--mean", help="Per-channel mean after scaling, e.g. 0.485,0.456,0.406.")
+@click.option("--std", help="Per-channel std, e.g. 0.229,0.224,0.225.")
+@click.option("--softmax/--no-softmax", default=None, help="Apply a softmax to the scores (default: detected).")
+@click.option("--weights", type=click.Path(path_type=Path), help="state_dict for SOURCE=file.py:Name (tensors only).")
+@click.option("--trust-pickle", is_flag=True, help="Allow a scikit-learn pickle (loading it runs its code).")
+@click.option("--name", default=None, help="Model name in the manifest (default: from the file name).")
+@click.option("--version", "version", default="1", show_default=True)
+@output_options
+def import_(
+    source,
+    out_dir,
+    samples,
+    labels_file,
+    interface_file,
+    input_shape,
+    scale,
+    mean,
+    std,
+    softmax,
+    weights,
+    trust_pickle,
+    name,
+    version,
+    verbose,
+    quiet,
+    as_json,
+) -> None:
+    """Make a model directory from a model fleetops never saw: ONNX, TFLite, PyTorch (TorchScript,
+    torch.export .pt2, or file.py:Name with --weights), scikit-learn (joblib/pickle), Keras/TensorFlow
+    (where tensorflow and tf2onnx are installed). Nothing is written unless every check passes."""
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models.importer import ImportOptions, import_model
+
+    flags = {"input.scale": scale, "input.mean": _floats(mean), "input.std": _floats(std), "output.softmax": softmax}
+    options = ImportOptions(
+        source=source,
+        out=out_dir,
+        samples=samples,
+        labels_file=labels_file,
+        interface_file=interface_file,
+        name=name,
+        version=version,
+        input_shape=_shape(input_shape),
+        flags={key: value for key, value in flags.items() if value is not None},
+        trust_pickle=trust_pickle,
+        weights=weights,
+    )
+    manifest = import_model(options)
+    if as_json:
+        print_json(manifest.model_dump(exclude_none=True, exclude={"golden"}) | {"golden": len(manifest.golden)})
+    elif not quiet:
+        print_table(
+            f"imported {manifest.name} v{manifest.version} into {out_dir}",
+            ["key", "value"],
+            [
+                ("from", f"{manifest.source['format']}: {manifest.source['framework']}"),
+                ("interface", f"{manifest.interface.input.kind} -> {manifest.interface.output.kind}"),
+                ("labels", ", ".join(manifest.labels[:10]) + (" …" if len(manifest.labels) > 10 else "")),
+                ("samples answered right", f"{manifest.source['sample_accuracy']:.4f}"),
+                ("golden inputs", f"{len(manifest.golden)} (checked)"),
+                ("sha256", manifest.sha256),
+            ],
+        )
+
+
+@model.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="Labelled evaluation set.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), help="Write the report as HTML.")
+@click.option("--png", "png_out", type=click.Path(path_type=Path), help="Write the confusion matrix as PNG.")
+@output_options
+def evaluate(model_dir, data, html_out, png_out, verbose, quiet, as_json) -> None:
+    """Accuracy, per-class precision/recall, confusion matrix and latency p50/p95 on a labelled set."""
+    from fleetops.cli.options import output_path
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.models import evaluate as evaluation
+
+    html_path, png_path = output_path(html_out, "--html"), output_path(png_out, "--png")
+    report = evaluation.evaluate(model_dir, data)
+    if html_path:
+        evaluation.write_html(report, html_path)
+    if png_path:
+        evaluation.write_png(report, png_path)
+    if as_json:
+        print_json(report)
+        return
+    if quiet:
+        return
+    latency = report["latency_ms"]
+    print_table(
+        f"{report['model']} on {report['samples']} samples: accuracy {report['accuracy']:.4f}, "
+        f"p50 {latency['p50']} ms, p95 {latency['p95']} ms",
+        ["label", "precision", "recall", "support"],
+        [(c["label"], f"{c['precision']:.4f}", f"{c['recall']:.4f}", c["support"]) for c in report["classes"]],
+    )
+    labels = report["confusion"]["labels"]
+    print_table(
+        "confusion matrix (rows: true, columns: predicted)",
+        ["", *labels],
+        [(labels[i], *row) for i, row in enumerate(report["confusion"]["matrix"])],
     )
 
 

@@ -67,24 +67,33 @@ def _variants(source: Path, work: Path, calibration: np.ndarray, manifest: Manif
     return variants
 
 
-def quantize(model_dir: Path, gate: float = 0.99) -> dict:
-    """Measure every variant, keep the fastest passing one; returns the report."""
+def quantize(model_dir: Path, gate: float = 0.99, data: Path | None = None) -> dict:
+    """Measure every variant, keep the fastest passing one; returns the report. ``data`` (a
+    labelled set, see :mod:`fleetops.models.datasets`) replaces the directory's ``eval.npz`` as
+    the evaluation and calibration set."""
     if not 0 < gate <= 1:
         raise InputError(f"--gate must be in (0, 1], got {gate}")
     manifest = manifests.load(model_dir)
     if manifest.quantization.get("kept") not in (None, "fp32"):
         raise InputError(f"{model_dir}: already quantized ({manifest.quantization['kept']}); "
                          "quantize the fp32 model")
-    if not (model_dir / EVAL_FILE).is_file():
-        raise InputError(f"{model_dir}: no {EVAL_FILE} (evaluation and calibration samples) to gate on")
-    evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
-    features, expected = evaluation["x"], evaluation["y"]
+    if data is not None:
+        from fleetops.edge.inference import Interface
+        from fleetops.models import datasets
+
+        features, expected = datasets.load(data, Interface.model_validate(manifest.interface.model_dump()), manifest.labels)
+        calibration = features[:200]
+    elif (model_dir / EVAL_FILE).is_file():
+        evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
+        features, expected, calibration = evaluation["x"], evaluation["y"], evaluation["calibration"]
+    else:
+        raise InputError(f"{model_dir}: no {EVAL_FILE} (evaluation and calibration samples) to gate on: give --data")
     with tempfile.TemporaryDirectory(dir=model_dir, prefix=".quantize-") as tmp:
         work = Path(tmp)
         source = work / "fp32.onnx"
         shutil.copy(model_dir / MODEL_FILE, source)
         report: dict[str, dict] = {}
-        for variant, path in _variants(source, work, evaluation["calibration"], manifest).items():
+        for variant, path in _variants(source, work, calibration, manifest).items():
             if isinstance(path, str):
                 report[variant] = {"built": False, "error": path[:300], "passed": False}
                 continue
@@ -118,5 +127,7 @@ def quantize(model_dir: Path, gate: float = 0.99) -> dict:
     described = manifests.describe(model_dir / MODEL_FILE)
     manifests.write(model_dir, Manifest.model_validate({
         **manifest.model_dump(), **described,
-        "quantization": {"kept": kept, "gate": gate, "variants": report}}))
-    return {"model": manifest.name, "kept": kept, "gate": gate, "variants": report}
+        "quantization": {"kept": kept, "gate": gate, "data": str(data or EVAL_FILE), "samples": int(len(features)),
+                         "variants": report}}))
+    return {"model": manifest.name, "kept": kept, "gate": gate, "data": str(data or EVAL_FILE),
+            "samples": int(len(features)), "variants": report}
