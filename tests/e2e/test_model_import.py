@@ -1,0 +1,80 @@
+"""Issue 13 on the real gateways (e2e1, e2e3): four models fleetops never saw (an ONNX file, a
+TFLite file, a TorchScript model and a scikit-learn pickle, made in the test from public
+packages) are imported, evaluated on a labelled set, quantized behind its gate, deployed with the
+unchanged `fleetops model deploy`, and pass the unchanged `fleetops smoke` on both gateways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import REPO
+from tests.e2e.helpers import fleetops
+from tests.e2e.test_edge import model_deploy
+from tests.models.zoo import build_zoo
+
+pytestmark = pytest.mark.lab
+
+IMPORTS = {
+    "byo-onnx": ("onnx", ["--scale", "0.0625"]),
+    "byo-tflite": ("tflite", ["--scale", "0.0625"]),
+    "byo-torch": ("torchscript", ["--scale", "0.0625", "--input-shape", "1,64"]),
+    "byo-sklearn": ("sklearn", ["--trust-pickle"]),
+}
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    return build_zoo(tmp_path_factory.mktemp("byo"))
+
+
+def test_own_models_import_evaluate_quantize_deploy_and_pass_smoke(edge, lab, deploy, zoo, tmp_path):
+    figures = {}
+    try:
+        for name, (kind, flags) in IMPORTS.items():
+            out = tmp_path / name
+            labels = [] if kind == "sklearn" else ["--labels", str(zoo["labels"])]
+            proc = fleetops("model", "import", str(zoo[kind]), "--out", str(out), "--samples", str(zoo["csv"]),
+                            "--name", name, *labels, *flags, "-q")  # fmt: skip
+            assert proc.returncode == 0, (name, proc.stderr)
+            proc = fleetops("model", "evaluate", str(out), "--data", str(zoo["csv"]), "--json")
+            assert proc.returncode == 0, (name, proc.stderr)
+            evaluation = json.loads(proc.stdout)
+            assert evaluation["accuracy"] > 0.9, (name, evaluation["accuracy"])
+            proc = fleetops("model", "quantize", str(out), "--data", str(zoo["csv"]), "--gate", "0.98", "--json")
+            assert proc.returncode == 0, (name, proc.stderr)
+            quantized = json.loads(proc.stdout)
+            figures[name] = {
+                variant: (row.get("size_bytes"), row.get("accuracy"), (row.get("latency_ms") or {}).get("p50"))
+                for variant, row in quantized["variants"].items()
+            } | {"kept": quantized["kept"]}
+
+            code, record = model_deploy(lab, out)
+            for gateway in ("e2e1", "e2e3"):
+                assert code == 0 and record["hosts"][gateway]["status"] in ("changed", "ok"), (name, record)
+            proc = fleetops("smoke", "-i", str(lab.inventory), "--json", "--no-history")
+            assert proc.returncode in (0, 1), (name, proc.stdout[-2000:])  # 1: a latency warning on a busy box
+            results = [r for r in json.loads(proc.stdout)["results"] if r["check"] == "inference"]
+            assert len(results) == 2 and all(f"{name} v1" in r["message"] for r in results), results
+            assert all("golden inputs ok" in r["message"] for r in results), results
+    finally:
+        code, _record, err = deploy(REPO / "deploys/edge.py")  # back to the model the group data declares
+        assert code == 0, err
+    print("\nimported models (size bytes, accuracy, p50 ms on the controller) per variant:")
+    for name, rows in figures.items():
+        print(f"{name}: {rows}")
+
+
+def test_a_truncated_model_and_a_wrong_shape_are_refused_in_one_line(zoo, tmp_path):
+    truncated = tmp_path / "half.onnx"
+    truncated.write_bytes(zoo["onnx"].read_bytes()[:1000])
+    proc = fleetops("model", "import", str(truncated), "--out", str(tmp_path / "a"), "--samples", str(zoo["csv"]),
+                    "--labels", str(zoo["labels"]))  # fmt: skip
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "not a readable ONNX" in proc.stderr
+    interface = tmp_path / "interface.yml"
+    interface.write_text("input: {kind: image, shape: [10, 10, 1], layout: flat}\n")
+    proc = fleetops("model", "import", str(zoo["onnx"]), "--out", str(tmp_path / "b"), "--samples", str(zoo["csv"]),
+                    "--labels", str(zoo["labels"]), "--interface", str(interface))  # fmt: skip
+    assert proc.returncode == 2 and "wrong input shape" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
