@@ -307,6 +307,63 @@ def evaluate(model_dir, data, html_out, png_out, verbose, quiet, as_json) -> Non
 
 @model.command()
 @click.argument("model_dir", type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path), help="Labelled set (default: the directory's eval.npz).")
+@click.option("-i", "--inventory", "inventory", metavar="FILE", help="pyinfra inventory (default: the running lab).")
+@click.option("--limit", multiple=True, metavar="GROUP|HOST", help="Gateways to measure on (default: group gateway).")
+@click.option("--gate", type=float, default=0.99, show_default=True, help="Fraction of the fp32 accuracy to keep.")
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(["disabled", "basic", "extended", "all"]),
+    help="onnxruntime graph optimisation levels to measure (repeatable; default: basic and all).",
+)
+@click.option("--keep", is_flag=True, help="Write the chosen variant into MODEL_DIR when every gateway chose it.")
+@output_options
+def optimize(model_dir, data, inventory, limit, gate, levels, keep, verbose, quiet, as_json) -> None:
+    """Variants for the gateways' hardware (INT8 dynamic/static/MatMul-only, FP16 where a provider
+    has fp16 kernels), measured on each gateway: every provider it has, each optimisation level."""
+    import logging
+
+    from fleetops.checking.target import SshTarget
+    from fleetops.cli.render import print_json, print_table
+    from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
+    from fleetops.models.optimize import optimize as run
+
+    logging.getLogger().setLevel(logging.ERROR if not verbose else logging.INFO)
+    hosts = select_hosts(load_inventory(resolve_inventory(inventory)), limit or ("gateway",))
+    report = run(model_dir, [SshTarget.from_host(host) for host in hosts], data=data, gate=gate,
+                 levels=tuple(levels) or ("basic", "all"), keep=keep)  # fmt: skip
+    if as_json:
+        print_json(report)
+    elif not quiet:
+        for host in report["hosts"]:
+            if "error" in host:
+                click.echo(f"{host['host']}: {host['error']}", err=True)
+                continue
+            machine = host["machine"]
+            rows = [
+                (r["variant"], r["provider"].removesuffix("ExecutionProvider"), r["level"], r["size_bytes"],
+                 r.get("accuracy", ""), r.get("p50_ms", ""), r.get("p95_ms", ""),
+                 "pass" if r["passed"] else ("fail" if r.get("loaded") else r.get("error", "")[:40]),
+                 "chosen" if host["best"] is r else "")
+                for r in host["rows"]
+            ]  # fmt: skip
+            print_table(
+                f"{host['host']}: {machine['cpu'] or machine['arch']}, {machine['cpus']} CPUs, "
+                f"{' '.join(machine['cpu_flags']) or 'no SIMD flags'}; onnxruntime {machine['onnxruntime']} "
+                f"({', '.join(p.removesuffix('ExecutionProvider') for p in machine['providers'])})",
+                ["variant", "provider", "level", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""],
+                rows,
+            )
+        if report["kept"]:
+            click.echo(f"kept {report['kept']} in {model_dir}", err=True)
+    if any("error" in host for host in report["hosts"]):
+        raise SystemExit(1)
+
+
+@model.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
 @output_options
 def inspect(model_dir, verbose, quiet, as_json) -> None:
     """Check the model against its manifest (sha256) and run its golden inputs."""

@@ -45,7 +45,7 @@ def _calibration_reader(model: runtime.Runner, samples: np.ndarray):
     return Reader()
 
 
-def _variants(source: Path, work: Path, calibration: np.ndarray, manifest: Manifest) -> dict[str, Path | str]:
+def int8_variants(source: Path, work: Path, calibration: np.ndarray, manifest: Manifest) -> dict[str, Path | str]:
     """Build the INT8 variants; a variant that cannot be built is reported, not fatal."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
@@ -93,7 +93,7 @@ def quantize(model_dir: Path, gate: float = 0.99, data: Path | None = None) -> d
         source = work / "fp32.onnx"
         shutil.copy(model_dir / MODEL_FILE, source)
         report: dict[str, dict] = {}
-        for variant, path in _variants(source, work, calibration, manifest).items():
+        for variant, path in int8_variants(source, work, calibration, manifest).items():
             if isinstance(path, str):
                 report[variant] = {"built": False, "error": path[:300], "passed": False}
                 continue

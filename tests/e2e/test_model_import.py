@@ -78,3 +78,40 @@ def test_a_truncated_model_and_a_wrong_shape_are_refused_in_one_line(zoo, tmp_pa
                     "--labels", str(zoo["labels"]), "--interface", str(interface))  # fmt: skip
     assert proc.returncode == 2 and "wrong input shape" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_optimize_measures_on_each_gateway_and_the_choice_deploys(edge, lab, deploy, zoo, tmp_path):
+    out = tmp_path / "byo-opt"
+    proc = fleetops("model", "import", str(zoo["torchscript"]), "--out", str(out), "--samples", str(zoo["csv"]),
+                    "--labels", str(zoo["labels"]), "--scale", "0.0625", "--input-shape", "1,64", "--name", "byo-opt", "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    proc = fleetops("model", "optimize", str(out), "-i", str(lab.inventory), "--data", str(zoo["csv"]),
+                    "--gate", "0.98", "--keep", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert sorted(host["host"] for host in report["hosts"]) == ["e2e1", "e2e3"]
+    for host in report["hosts"]:
+        assert host["machine"]["providers"][-1] == "CPUExecutionProvider" and host["machine"]["host"] == host["host"]
+        variants = {row["variant"] for row in host["rows"]}
+        assert {"fp32", "int8-dynamic", "int8-static", "int8-dynamic-matmul"} <= variants
+        assert "fp16" not in variants  # the CPU provider has no fp16 kernels: not offered there
+        assert {row["level"] for row in host["rows"]} == {"basic", "all"}
+        assert host["best"]["passed"] and host["chosen"] == host["best"]["variant"]
+    try:
+        if report["kept"]:
+            code, record = model_deploy(lab, out)
+            assert code == 0, record
+            proc = fleetops("smoke", "-i", str(lab.inventory), "--json", "--no-history")
+            assert proc.returncode in (0, 1), proc.stdout[-2000:]
+            assert all(
+                "golden inputs ok" in r["message"]
+                for r in json.loads(proc.stdout)["results"]
+                if r["check"] == "inference"
+            )
+    finally:
+        code, _record, err = deploy(REPO / "deploys/edge.py")
+        assert code == 0, err
+    print(
+        "\noptimize per gateway:",
+        {h["host"]: (h["chosen"], h["best"]["p50_ms"], h["best"]["accuracy"]) for h in report["hosts"]},
+    )
