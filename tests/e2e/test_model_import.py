@@ -6,6 +6,7 @@ unchanged `fleetops model deploy`, and pass the unchanged `fleetops smoke` on bo
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -38,6 +39,7 @@ def test_own_models_import_evaluate_quantize_deploy_and_pass_smoke(edge, lab, de
             proc = fleetops("model", "import", str(zoo[kind]), "--out", str(out), "--samples", str(zoo["csv"]),
                             "--name", name, *labels, *flags, "-q")  # fmt: skip
             assert proc.returncode == 0, (name, proc.stderr)
+            shutil.copytree(out, tmp_path / f"{name}-fp32")
             proc = fleetops("model", "evaluate", str(out), "--data", str(zoo["csv"]), "--json")
             assert proc.returncode == 0, (name, proc.stderr)
             evaluation = json.loads(proc.stdout)
@@ -45,10 +47,15 @@ def test_own_models_import_evaluate_quantize_deploy_and_pass_smoke(edge, lab, de
             proc = fleetops("model", "quantize", str(out), "--data", str(zoo["csv"]), "--gate", "0.98", "--json")
             assert proc.returncode == 0, (name, proc.stderr)
             quantized = json.loads(proc.stdout)
-            figures[name] = {
-                variant: (row.get("size_bytes"), row.get("accuracy"), (row.get("latency_ms") or {}).get("p50"))
-                for variant, row in quantized["variants"].items()
-            } | {"kept": quantized["kept"]}
+            assert quantized["variants"][quantized["kept"]]["passed"]
+            # the same variants measured where they will run: on each gateway (before quantize kept one)
+            proc = fleetops("model", "optimize", str(tmp_path / f"{name}-fp32"), "-i", str(lab.inventory), "--data",
+                            str(zoo["csv"]), "--level", "all", "--json")  # fmt: skip
+            assert proc.returncode == 0, (name, proc.stderr[-2000:])
+            for host in json.loads(proc.stdout)["hosts"]:
+                figures[(name, host["host"])] = {
+                    row["variant"]: (row["size_bytes"], row.get("accuracy"), row.get("p50_ms")) for row in host["rows"]
+                } | {"chosen": host["chosen"]}
 
             code, record = model_deploy(lab, out)
             for gateway in ("e2e1", "e2e3"):
@@ -61,7 +68,7 @@ def test_own_models_import_evaluate_quantize_deploy_and_pass_smoke(edge, lab, de
     finally:
         code, _record, err = deploy(REPO / "deploys/edge.py")  # back to the model the group data declares
         assert code == 0, err
-    print("\nimported models (size bytes, accuracy, p50 ms on the controller) per variant:")
+    print("\nimported models on the gateways (size bytes, accuracy, p50 ms; CPU provider, level all):")
     for name, rows in figures.items():
         print(f"{name}: {rows}")
 
