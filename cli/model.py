@@ -356,6 +356,8 @@ def optimize(model_dir, data, inventory, limit, gate, levels, keep, verbose, qui
                 ["variant", "provider", "level", "bytes", "accuracy", "p50 ms", "p95 ms", "gate", ""],
                 rows,
             )
+        for variant, reason in report["not_built"].items():
+            click.echo(f"{variant}: not built here: {reason}", err=True)
         if report["kept"]:
             click.echo(f"kept {report['kept']} in {model_dir}", err=True)
     if any("error" in host for host in report["hosts"]):
