@@ -12,11 +12,34 @@ import click
 F = Callable[..., object]
 
 
+def _vault_password_file(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """The inventory loader reads the vault password file's *path* from the environment (a value
+    is never passed around, and never reaches a command line)."""
+    import os
+
+    if value is not None:
+        os.environ["FLEETOPS_VAULT_PASSWORD_FILE"] = str(Path(value).resolve())
+
+
+vault_password_option = click.option(
+    "--vault-password-file",
+    metavar="FILE",
+    expose_value=False,
+    callback=_vault_password_file,
+    help="Ansible Vault password file for an Ansible inventory (mode 0600).",
+)
+
+
 def inventory_options(func: F) -> F:
-    """``-i/--inventory``, ``--limit`` and ``--exclude`` (repeatable), ``--parallel``."""
+    """``-i/--inventory``, ``--limit`` and ``--exclude`` (repeatable), ``--parallel``,
+    ``--vault-password-file``."""
     options = [
         click.option(
-            "-i", "--inventory", "inventory", metavar="FILE", help="pyinfra inventory file (default: the running lab)."
+            "-i",
+            "--inventory",
+            "inventory",
+            metavar="FILE",
+            help="pyinfra inventory file, or an Ansible inventory (INI, YAML, folder); default: the running lab.",
         ),
         click.option(
             "--limit",
@@ -32,6 +55,7 @@ def inventory_options(func: F) -> F:
             metavar="N",
             help="Hosts worked on at once (default: all, up to 100).",
         ),
+        vault_password_option,
     ]
     for option in reversed(options):
         func = option(func)

@@ -40,15 +40,20 @@ def resolve_inventory(path: str | None) -> Path:
     if path is None:
         return default_inventory()
     inventory = Path(path)
-    if not inventory.is_file():
+    if not inventory.exists():
         raise InputError(f"inventory not found: {path}")
-    if inventory.suffix != ".py":
-        raise InputError(f"inventory must be a pyinfra Python file (*.py): {path}")
+    if inventory.is_dir() and not any(inventory.iterdir()):
+        raise InputError(f"inventory folder is empty: {path}")
     return inventory.resolve()
 
 
 def load_inventory(path: Path, override_data: dict | None = None):
-    """Load a pyinfra inventory file with its group_data (returns ``pyinfra.api.Inventory``)."""
+    """Load a pyinfra inventory file with its group_data, or an Ansible inventory (INI, YAML or a
+    folder, with group_vars/host_vars and vault); returns ``pyinfra.api.Inventory``."""
+    from fleetops.ansible.inventory import is_ansible_source
+
+    if is_ansible_source(path):
+        return _ansible_inventory(path, override_data)
     from fleetops.pyinfra_compat import make_inventory
 
     # pyinfra logs every group's data at debug level while loading, secrets included, before
@@ -95,3 +100,28 @@ def select_hosts(inventory, limit: Iterable[str] = (), exclude: Iterable[str] = 
     if not hosts:
         raise InputError("no hosts left after --limit/--exclude")
     return hosts
+
+
+def _ansible_inventory(path: Path, override_data: dict | None):
+    """A pyinfra Inventory from an Ansible one: Ansible has merged every host's variables already,
+    so pyinfra groups carry membership only."""
+    from pyinfra.api import Inventory
+    from pyinfra.api import State
+    from pyinfra.context import ctx_state
+
+    from fleetops.ansible.inventory import load as load_ansible
+
+    hosts = load_ansible(path)
+    names = [host.name for host in hosts]
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: more than one host uses ansible_connection=local")
+    groups: dict[str, tuple[list[str], dict]] = {}
+    for entry in hosts:
+        for group in entry.groups:
+            groups.setdefault(group, ([], {}))[0].append(entry.name)
+    if not ctx_state.isset():
+        ctx_state.set(State())
+    inventory = Inventory(([(h.name, {**h.data, **(override_data or {})}) for h in hosts], {}), **groups)
+    for pyinfra_host in inventory:
+        register_sensitive_values(dict(pyinfra_host.data.dict()))
+    return inventory

@@ -48,9 +48,10 @@ def test_unknown_limit_is_an_error(inventory):
 def test_missing_and_wrong_inventory_files(tmp_path):
     with pytest.raises(InputError, match="inventory not found"):
         resolve_inventory(str(tmp_path / "none.py"))
-    (tmp_path / "inv.yml").write_text("x: 1")
-    with pytest.raises(InputError, match="pyinfra Python file"):
-        resolve_inventory(str(tmp_path / "inv.yml"))
+    (tmp_path / "inv.yml").write_text("x: 1")  # not .py: read as an Ansible inventory, and not a valid one
+    with pytest.raises(InputError, match=r"inv.yml: ansible-inventory failed: ") as error:
+        load_inventory(resolve_inventory(str(tmp_path / "inv.yml")))
+    assert "\n" not in str(error.value)
 
 
 def test_broken_inventory_is_one_line(tmp_path):
