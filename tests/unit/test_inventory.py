@@ -48,9 +48,12 @@ def test_unknown_limit_is_an_error(inventory):
 def test_missing_and_wrong_inventory_files(tmp_path):
     with pytest.raises(InputError, match="inventory not found"):
         resolve_inventory(str(tmp_path / "none.py"))
-    (tmp_path / "inv.yml").write_text("x: 1")  # not .py: read as an Ansible inventory, and not a valid one
-    with pytest.raises(InputError, match=r"inv.yml: ansible-inventory failed: ") as error:
+    (tmp_path / "inv.yml").write_text("x: 1")  # not .py: read as an Ansible inventory, with no host in it
+    with pytest.raises(InputError, match=r"inv.yml: the Ansible inventory has no hosts"):
         load_inventory(resolve_inventory(str(tmp_path / "inv.yml")))
+    (tmp_path / "inv.ini").write_text("[web\nw1 ansible_port=[\n")
+    with pytest.raises(InputError, match=r"inv.ini: ansible-inventory failed: ") as error:
+        load_inventory(resolve_inventory(str(tmp_path / "inv.ini")))
     assert "\n" not in str(error.value)
 
 
