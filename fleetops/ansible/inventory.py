@@ -184,9 +184,11 @@ def _listed(source: Path, files: list[Path], password_file: Path | None, cacheab
 
 
 def _reason(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("[WARNING]")]
-    errors = [line for line in lines if "ERROR" in line] or lines
-    text = errors[0] if errors else "no message"
+    """The most specific line: a parser's own complaint, else ansible's error line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    parse = [line.split(": ", 2)[-1] for line in lines if line.startswith("[WARNING]: Failed to parse")]
+    errors = [line for line in lines if "ERROR" in line]
+    text = parse[0] if parse else (errors[0] if errors else (lines[0] if lines else "no message"))
     return redact(text.replace("[ERROR]: ", "").replace("ERROR! ", ""))[:300]
 
 

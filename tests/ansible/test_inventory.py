@@ -136,3 +136,22 @@ def test_the_listing_is_cached_without_vault_and_never_with_it(tmp_path, monkeyp
     assert len(cached) == 1 and oct(cached[0].stat().st_mode & 0o777) == "0o600"
     (tmp_path / "hosts.ini").write_text("[web]\nw1 ansible_host=10.0.0.2\n")  # new content, new key
     assert by_name(load(tmp_path / "hosts.ini"))["w1"].data["ssh_hostname"] == "10.0.0.2"
+
+
+def test_the_password_never_reaches_a_command_line(ansible_inventory, password_file, monkeypatch):
+    """ansible-inventory gets the password file's path; the password itself is in no argv (ps)."""
+    import subprocess
+
+    from fleetops.ansible import inventory as module
+
+    seen: list[list[str]] = []
+    real = subprocess.run
+
+    def spy(argv, *args, **kwargs):
+        seen.append(list(argv))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(module.subprocess, "run", spy)
+    load(ansible_inventory / "hosts.ini", password_file)
+    assert seen and all(PASSWORD not in " ".join(argv) for argv in seen)
+    assert str(password_file.resolve()) in seen[0]
