@@ -56,6 +56,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "exam",
         "Practical exams on lab seats: provision, grade, report, reset with proof.  e.g. fleetops exam validate exams/a-j-services",
     ),
+    "rollout": (
+        "fleetops.cli.rollout",
+        "rollout",
+        "A deploy in batches behind a fleet-wide failure budget.  e.g. fleetops rollout deploys/baseline.py --canary 1 --batch 2",
+    ),
     "cloud": (
         "fleetops.cli.cloud",
         "cloud",
