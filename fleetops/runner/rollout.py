@@ -242,6 +242,7 @@ def run_rollout(
             batch.started_at, batch_started = utcnow(), time.monotonic()
             for name in batch.hosts:
                 record.hosts[name] = {"status": "aborted", "batch": batch.index, "error": "the rollout was interrupted"}
+            path = write(record)  # a rollout killed outright still shows which batch was under way
             result = deploy(
                 replace(
                     DeployOptions(deploy_file=options.deploy_file, inventory=options.inventory),
