@@ -59,7 +59,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "rollout": (
         "fleetops.cli.rollout",
         "rollout",
-        "A deploy in batches behind a fleet-wide failure budget.  e.g. fleetops rollout deploys/baseline.py --canary 1 --batch 2",
+        "Deploy in batches, fleet-wide failure budget.  e.g. fleetops rollout deploys/baseline.py --canary 1",
     ),
     "cloud": (
         "fleetops.cli.cloud",
