@@ -112,8 +112,11 @@ def test_a_vaulted_hash_is_applied_without_reaching_any_process_list(lab, conver
         assert NEW_HASH not in proc.stdout + proc.stderr
         for host in ("e2e1", "e2e2", "e2e3"):
             assert run(lab, host, "getent shadow canary | cut -d: -f2")[1].strip() == NEW_HASH
-            seen = run(lab, host, "touch /root/stop-watch; sleep 0.5; wc -c < /root/cmdlines.log; "
-                                  "grep -c vaultcanary2 /root/cmdlines.log || true")[1].split()  # fmt: skip
+            run(lab, host, "touch /root/stop-watch; sleep 1")  # the watcher stops before anything names the salt
+            # the bracket keeps this command's own argv from matching (the watcher is stopped anyway)
+            seen = run(lab, host, "wc -c < /root/cmdlines.log; grep -c 'vaultcanar[y]2' /root/cmdlines.log || true")[
+                1
+            ].split()
             assert int(seen[0]) > 0 and seen[1] == "0", (host, seen)
         for saved in isolated_runs.glob("*.json"):
             assert NEW_HASH not in saved.read_text()
