@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from fleetops.cli.options import output_options, output_path
+from fleetops.cli.options import output_options, output_path, vault_password_option
 from fleetops.cli.render import print_json, print_table
 from fleetops.errors import InputError
 
@@ -145,6 +145,7 @@ def _progress(silent: bool):
     "-i", "--inventory", "inventory", type=click.Path(path_type=Path), default=None,
     help="Seats on these real hosts instead of a lab (with --seats).",
 )  # fmt: skip
+@vault_password_option
 @click.option(
     "--seats", "seats_file", type=click.Path(path_type=Path), default=None,
     help="seats.csv (seat,role,host) mapping seats onto the inventory's hosts.",

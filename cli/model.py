@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fleetops.cli.options import inventory_options, output_options
+from fleetops.cli.options import inventory_options, output_options, vault_password_option
 
 
 @click.group()
@@ -308,7 +308,10 @@ def evaluate(model_dir, data, html_out, png_out, verbose, quiet, as_json) -> Non
 @model.command()
 @click.argument("model_dir", type=click.Path(path_type=Path))
 @click.option("--data", type=click.Path(path_type=Path), help="Labelled set (default: the directory's eval.npz).")
-@click.option("-i", "--inventory", "inventory", metavar="FILE", help="pyinfra inventory (default: the running lab).")
+@click.option(
+    "-i", "--inventory", "inventory", metavar="FILE", help="pyinfra or Ansible inventory (default: the running lab)."
+)
+@vault_password_option
 @click.option("--limit", multiple=True, metavar="GROUP|HOST", help="Gateways to measure on (default: group gateway).")
 @click.option("--gate", type=float, default=0.99, show_default=True, help="Fraction of the fp32 accuracy to keep.")
 @click.option(
