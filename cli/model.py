@@ -231,7 +231,7 @@ def import_(
 ) -> None:
     """Make a model directory from a model fleetops never saw: ONNX, TFLite, PyTorch (TorchScript,
     torch.export .pt2, or file.py:Name with --weights), scikit-learn (joblib/pickle), Keras/TensorFlow
-    (where tensorflow and tf2onnx are installed). Nothing is written unless every check passes."""
+    (.keras, .h5, a SavedModel folder; the keras extra). Nothing is written unless every check passes."""
     from fleetops.cli.render import print_json, print_table
     from fleetops.models.importer import ImportOptions, import_model
 

@@ -2,8 +2,8 @@
 
 Formats: ONNX (checked as is), TFLite (tflite2onnx), PyTorch (a TorchScript archive, an
 ``torch.export`` program, or ``file.py:Name`` with ``--weights``; exported with the TorchScript
-exporter), scikit-learn (joblib/pickle, skl2onnx) and Keras/TensorFlow (tf2onnx, only where
-tensorflow is installed). Every failure (a truncated file, an op the converter does not know, a
+exporter), scikit-learn (joblib/pickle, skl2onnx) and Keras/TensorFlow (tf2onnx, from the ``keras``
+extra). Every failure (a truncated file, an op the converter does not know, a
 missing example shape) is one ``InputError`` line; conversion writes only into the caller's
 scratch directory, so a failed import leaves nothing behind.
 """
@@ -239,12 +239,28 @@ def _keras(source: Path, out: Path) -> Converted:
     import tf2onnx
 
     try:
+        # tf2onnx's from_keras and from_saved_model fail on Keras 3 models (tf2onnx 1.17 with
+        # keras 3.15: KeyError 'keras_tensor_N'); a tf.function with an explicit input signature
+        # around the model (or around the SavedModel's serving signature) converts both.
         if source.is_dir():
-            model = tf.saved_model.load(str(source))
-            onnx_model, _ = tf2onnx.convert.from_function(model.signatures["serving_default"], opset=OPSET)
+            loaded = tf.saved_model.load(str(source))  # kept alive: the signature's variables live in it
+            signature = loaded.signatures["serving_default"]
+            args, kwargs = signature.structured_input_signature
+            spec = [tf.TensorSpec(s.shape, s.dtype, name=name) for name, s in kwargs.items()] or list(args)
+
+            def call(*tensors):
+                return signature(**{item.name: tensor for item, tensor in zip(spec, tensors, strict=True)})
+
         else:
             model = tf.keras.models.load_model(str(source))
-            onnx_model, _ = tf2onnx.convert.from_keras(model, opset=OPSET)
+            spec = [tf.TensorSpec(item.shape, item.dtype, name=f"input_{i}") for i, item in enumerate(model.inputs)]
+
+            def call(*tensors):
+                return model(*tensors)
+
+        function = tf.function(call, input_signature=spec)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            onnx_model, _ = tf2onnx.convert.from_function(function, input_signature=spec, opset=OPSET)
     except Exception as error:  # noqa: BLE001
         raise InputError(f"{source}: tf2onnx cannot convert it: {_line(error)}") from None
     out.write_bytes(onnx_model.SerializeToString())
