@@ -163,13 +163,10 @@ def list_cmd(spec_path: Path | None, verbose: int, quiet: bool, as_json: bool) -
 
 
 def _pick(spec, provider, names: tuple[str, ...]):
-    from fleetops.cloud.apply import regions_of
+    """The named instances (every command calling this requires at least one name)."""
+    from fleetops.cloud.apply import select
 
-    live = provider.live(regions_of(spec))
-    unknown = sorted(set(names) - {i.name for i in live})
-    if unknown:
-        raise InputError(f"fleet {spec.fleet} has no instance {', '.join(unknown)}")
-    return [i for i in live if i.name in names]
+    return select(provider, spec, names)
 
 
 def _state_command(verb: str, state: str, past: str, summary: str):

@@ -320,15 +320,19 @@ def _write(spec: CloudSpec, provider: Provider, run: CloudRun, state: FleetState
     return state.inventory
 
 
+def select(provider: Provider, spec: CloudSpec, names: list[str] | tuple[str, ...]) -> list[Instance]:
+    """The fleet's live instances named ``names`` (all when empty); InputError naming any unknown one."""
+    live = provider.live(regions_of(spec))
+    unknown = sorted(set(names) - {instance.name for instance in live})
+    if unknown:
+        raise InputError(f"fleet {spec.fleet} has no instance {', '.join(unknown)}")
+    return [instance for instance in live if not names or instance.name in names]
+
+
 def destroy(provider: Provider, spec: CloudSpec, names: list[str], expired_only: bool = False) -> list[Instance]:
     """Terminate fleet instances (all, the named ones, or those past their TTL); only instances
     carrying this fleet's tag are ever listed, so nothing else can be touched."""
-    live = provider.live(regions_of(spec))
-    known = {instance.name for instance in live}
-    unknown = sorted(set(names) - known)
-    if unknown:
-        raise InputError(f"fleet {spec.fleet} has no instance {', '.join(unknown)}")
-    chosen = [i for i in live if not names or i.name in names]
+    chosen = select(provider, spec, names)
     if expired_only:
         now = datetime.now(timezone.utc)
         chosen = [i for i in chosen if i.expires and datetime.fromisoformat(i.expires.replace("Z", "+00:00")) <= now]

@@ -57,6 +57,12 @@ def session(ort, path: str, provider: str, level: str, threads: int):
     return ort.InferenceSession(path, sess_options=options, providers=[provider])
 
 
+def payload(sample) -> dict:
+    """The request for one evaluation sample (fleetops.models.runtime.sample_payload's twin: this
+    file runs on the gateway, where fleetops is not installed)."""
+    return {"text": str(sample)} if sample.dtype.kind in "US" else {"input": sample}
+
+
 def measure(job: dict) -> dict:
     import numpy as np
     import onnxruntime as ort
@@ -73,14 +79,14 @@ def measure(job: dict) -> dict:
                 row = {"variant": variant["name"], "provider": provider, "level": level, "size_bytes": variant["size"]}
                 try:
                     runner = Runner(session(ort, variant["path"], provider, level, job["threads"]), job["manifest"])
-                    hits = 0
-                    for sample, label in zip(features, expected):
-                        payload = {"text": str(sample)} if sample.dtype.kind in "US" else {"input": sample}
-                        hits += runner.run(payload)[0] == runner.labels[int(label)]
-                    feeds = []
-                    for sample in features[:50]:
-                        payload = {"text": str(sample)} if sample.dtype.kind in "US" else {"input": sample}
-                        feeds.append({runner.input_name: runner.prepare(runner.decode(payload)), **runner.constants})
+                    hits = sum(
+                        runner.run(payload(sample))[0] == runner.labels[int(label)]
+                        for sample, label in zip(features, expected)
+                    )
+                    feeds = [
+                        {runner.input_name: runner.prepare(runner.decode(payload(sample))), **runner.constants}
+                        for sample in features[:50]
+                    ]
                     for i in range(job["warmup"]):
                         runner.session.run(None, feeds[i % len(feeds)])
                     timings = []

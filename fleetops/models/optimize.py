@@ -26,7 +26,8 @@ from fleetops.edge.layout import ROOT
 from fleetops.errors import InputError
 from fleetops.fanout import per_host
 from fleetops.models import manifest as manifests
-from fleetops.models.manifest import EVAL_FILE, MODEL_FILE, Manifest
+from fleetops.models.manifest import MODEL_FILE, Manifest
+from fleetops.models.quantize import evaluation_set
 from fleetops.secrets import redact
 
 RELEASE = f"{ROOT}/current"
@@ -34,17 +35,6 @@ FP16_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExe
                   "OpenVINOExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
 LEVELS = ("disabled", "basic", "extended", "all")
 TIE = 1.05
-
-
-def _evaluation(model_dir: Path, manifest: Manifest, data: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    if data is not None:
-        from fleetops.models import datasets
-
-        return datasets.load(data, manifest.interface, manifest.labels)
-    if not (model_dir / EVAL_FILE).is_file():
-        raise InputError(f"{model_dir}: no {EVAL_FILE}: give --data (a labelled set)")
-    evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
-    return evaluation["x"], evaluation["y"]
 
 
 def build_variants(source: Path, work: Path, calibration: np.ndarray, manifest: Manifest) -> dict[str, Path | str]:
@@ -141,12 +131,12 @@ def optimize(
     manifest = manifests.load(model_dir)
     if manifest.quantization.get("kept") not in (None, "fp32"):
         raise InputError(f"{model_dir}: already reduced ({manifest.quantization['kept']}); optimize the fp32 model")
-    features, expected = _evaluation(model_dir, manifest, data)
+    features, expected, calibration = evaluation_set(model_dir, manifest, data)
     with tempfile.TemporaryDirectory(prefix="fleetops-optimize-") as tmp:
         work = Path(tmp)
         source = work / "fp32.onnx"
         shutil.copy(model_dir / MODEL_FILE, source)
-        built = build_variants(source, work, features[:200], manifest)
+        built = build_variants(source, work, calibration, manifest)
         np.savez_compressed(work / "eval.npz", x=features, y=expected)
         files = {"eval.npz": work / "eval.npz", "gateway_bench.py": Path(__file__).with_name("gateway_bench.py")}
         variants = []

@@ -67,6 +67,20 @@ def int8_variants(source: Path, work: Path, calibration: np.ndarray, manifest: M
     return variants
 
 
+def evaluation_set(model_dir: Path, manifest: Manifest, data: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(samples, label indices, calibration samples): from a labelled set ``data`` (its first 200
+    samples calibrate), else from the directory's ``eval.npz``. Shared by quantize and optimize."""
+    if data is not None:
+        from fleetops.models import datasets
+
+        features, expected = datasets.load(data, manifest.interface, manifest.labels)
+        return features, expected, features[:200]
+    if not (model_dir / EVAL_FILE).is_file():
+        raise InputError(f"{model_dir}: no {EVAL_FILE} (evaluation and calibration samples) to gate on: give --data")
+    evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
+    return evaluation["x"], evaluation["y"], evaluation["calibration"]
+
+
 def quantize(model_dir: Path, gate: float = 0.99, data: Path | None = None) -> dict:
     """Measure every variant, keep the fastest passing one; returns the report. ``data`` (a
     labelled set, see :mod:`fleetops.models.datasets`) replaces the directory's ``eval.npz`` as
@@ -77,17 +91,7 @@ def quantize(model_dir: Path, gate: float = 0.99, data: Path | None = None) -> d
     if manifest.quantization.get("kept") not in (None, "fp32"):
         raise InputError(f"{model_dir}: already quantized ({manifest.quantization['kept']}); "
                          "quantize the fp32 model")
-    if data is not None:
-        from fleetops.edge.inference import Interface
-        from fleetops.models import datasets
-
-        features, expected = datasets.load(data, Interface.model_validate(manifest.interface.model_dump()), manifest.labels)
-        calibration = features[:200]
-    elif (model_dir / EVAL_FILE).is_file():
-        evaluation = np.load(model_dir / EVAL_FILE, allow_pickle=False)
-        features, expected, calibration = evaluation["x"], evaluation["y"], evaluation["calibration"]
-    else:
-        raise InputError(f"{model_dir}: no {EVAL_FILE} (evaluation and calibration samples) to gate on: give --data")
+    features, expected, calibration = evaluation_set(model_dir, manifest, data)
     with tempfile.TemporaryDirectory(dir=model_dir, prefix=".quantize-") as tmp:
         work = Path(tmp)
         source = work / "fp32.onnx"
