@@ -752,6 +752,20 @@ def probe_read(args):
     return {"exists": True, "text": data.decode("utf-8", errors="replace")}
 
 
+def probe_firmware(args):
+    """The A/B firmware state as the gateway tool reports it (``fleetops-fw status``)."""
+    import json
+
+    if not os.path.exists(args["tool"]) or not os.path.exists(args["config"]):
+        return {"installed": False}
+    code, out, err = run(["python3", args["tool"], "--config", args["config"], "status"], timeout=10)
+    try:
+        status = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        status = {"ok": False, "error": "exit %s" % code}
+    return {"installed": True, "status": status, "stderr": err[-1024:]}
+
+
 UNIT_PROPERTIES = "LoadState,ActiveState,SubState,UnitFileState,FragmentPath"
 
 
@@ -884,6 +898,7 @@ PROBES = {
     "sql": probe_sql,
     "report": probe_report,
     "ping": probe_ping,
+    "firmware": probe_firmware,
 }
 
 

@@ -12,6 +12,7 @@ from fleetops.checks.config import Config
 from fleetops.checks.database import Backup, Mysql
 from fleetops.checks.edge import Device, Heartbeat, Inference, PlatformApi
 from fleetops.checks.files import File
+from fleetops.checks.firmware import Firmware
 from fleetops.checks.ftp import Ftp
 from fleetops.checks.login import Login
 from fleetops.checks.models import Onnx
@@ -65,6 +66,7 @@ KINDS = (
     ReportMatches,
     Ping,
     Throughput,
+    Firmware,
 )
 
 AnyCheck = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]

@@ -66,6 +66,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "cloud",
         "Cloud instances: plan, create + deploy + check in one run, destroy.  e.g. fleetops cloud apply --deploy deploys/baseline.py",
     ),
+    "firmware": (
+        "fleetops.cli.firmware",
+        "firmware",
+        "A/B firmware: build and verify signed bundles, health-gated updates.  e.g. fleetops firmware update fw.swu --canary 1",
+    ),
     "runs": ("fleetops.cli.runs", "runs", "List and show run records.  e.g. fleetops runs show latest"),
 }
 

@@ -92,6 +92,7 @@ class RunRecord:
     duration_s: float = 0.0
     hosts: dict[str, HostResult] = field(default_factory=dict)
     cloud: dict | None = None  # `cloud apply`: its phases, plan and instances (the deploy is the rest)
+    firmware: dict | None = None  # `firmware update`: the bundle and each gateway's outcome
 
     @property
     def status(self) -> str:
@@ -102,6 +103,12 @@ class RunRecord:
             if status in statuses:
                 return "pending" if self.dry_run and status == "changed" else status
         return "ok"
+
+    @property
+    def kind(self) -> str:
+        if self.cloud is not None:
+            return "cloud-apply"
+        return "deploy" if self.firmware is None else "firmware-update"
 
     def summary(self) -> dict[str, int]:
         counts = {status: 0 for status in HOST_STATUSES}
@@ -118,7 +125,7 @@ class RunRecord:
         record = {
             "schema": SCHEMA_ID,
             "run_id": self.run_id,
-            "kind": "deploy" if self.cloud is None else "cloud-apply",
+            "kind": self.kind,
             "deploy": self.deploy,
             "inventory": self.inventory,
             "operator": self.operator,
@@ -134,6 +141,8 @@ class RunRecord:
         }
         if self.cloud is not None:
             record["cloud"] = self.cloud
+        if self.firmware is not None:
+            record["firmware"] = self.firmware
         return dict(redact_data(record))  # type: ignore[call-overload]  # a dict stays a dict
 
 

@@ -12,6 +12,7 @@ import pytest
 HERE = Path(__file__).parent
 CASES = sorted(HERE.glob("*/*.json"))
 MODULES = (
+    "fleetops.facts.firmware",
     "fleetops.facts.mysql",
     "fleetops.facts.platform",
     "fleetops.facts.releases",
