@@ -153,7 +153,11 @@ def update(
         if not output["quiet"]:
             click.echo(message, err=True)
 
-    policy = Policy(gate=gate, force=force, health_timeout={h.target.name: h.spec.health_timeout for h in hosts})
+    policy = Policy(
+        gate=gate,
+        force=force,
+        health_timeout={h.target.name: h.spec.health_timeout + h.spec.soak_seconds for h in hosts},
+    )
     strategy = Strategy(canary=canary, batch=batch, max_fail=max_fail, parallel=parallel)
     data, path = run_update(verified, [h.target for h in hosts], policy, strategy, str(inventory_path), say)
     section = data["firmware"]

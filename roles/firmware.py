@@ -119,6 +119,7 @@ def tool_config(spec: FirmwareSpec) -> str:
                 "env_size": layout.ENV_SIZE,
                 "bootlimit": spec.bootlimit,
                 "health_timeout": spec.health_timeout,
+                "soak_seconds": spec.soak_seconds,
                 "trial_timeout": spec.trial_timeout,
             },
             indent=2,
@@ -151,7 +152,7 @@ def _units(spec: FirmwareSpec) -> None:
         "boot_unit": layout.BOOT_UNIT,
         "agent_unit": layout.AGENT_UNIT,
         "run_dir": layout.RUN,
-        "health_timeout": spec.health_timeout,
+        "health_timeout": spec.health_timeout + spec.soak_seconds,
         "trial_timeout": spec.trial_timeout,
     }
     units = {

@@ -23,6 +23,7 @@ class FirmwareSpec(Strict):
     signer_name: str = Field(pattern=SIGNER_NAME.pattern)
     bootlimit: int = Field(3, ge=1, le=10)  # trial boots before the bootloader falls back
     health_timeout: int = Field(20, ge=5, le=600)  # seconds the on-gateway health tests may take to pass
+    soak_seconds: int = Field(30, ge=0, le=3600)  # the health tests keep passing this long before the commit
     trial_timeout: int = Field(600, ge=60, le=86400)  # seconds after boot before an uncommitted trial rolls back
     factory_version: str = Field("1.0.0", pattern=VERSION.pattern)  # what slot a holds on a new gateway
     factory_dir: str | None = None  # the factory firmware tree on the controller (default: fleetops' own)

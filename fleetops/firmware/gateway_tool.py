@@ -12,7 +12,8 @@ Subcommands, each printing one JSON line on stdout (systemd units log the rest t
   ``bootlimit`` the "altbootcmd" falls back to the other slot and records why. It then points
   ``/run/fleetops-fw/current`` at the booted slot, which the firmware services run from.
 * ``health`` — the on-gateway half of the health gate, on trial boots only: the slot's own health
-  test and ``/etc/fleetops-fw/health.d/*``, retried until ``health_timeout``. A failure rolls back
+  test and ``/etc/fleetops-fw/health.d/*``, retried until ``health_timeout``, then passing again
+  and again for ``soak_seconds`` (a firmware that dies a little later is caught). A failure rolls back
   (with the failing test's output as the reason) and reboots; a pass marks ``fleetops_health=ok``
   and leaves the commit to the controller's check suite.
 * ``deadline`` — run ``trial_timeout`` seconds after boot: a trial nobody committed rolls back.
@@ -338,6 +339,14 @@ class Tool:
             if failure is None or time.monotonic() >= deadline:
                 break
             time.sleep(1)
+        # then the soak: the tests keep passing for soak_seconds (a firmware that crashes or
+        # reboots the board a little after starting must not be committed)
+        soak_end = time.monotonic() + float(self.config.get("soak_seconds", 0))
+        while failure is None and time.monotonic() < soak_end:
+            time.sleep(1)
+            failure = self._run_tests(tests)
+            if failure is not None:
+                failure += f" (during the {int(self.config['soak_seconds'])} s soak)"
         if failure is None:
             self.env.write({"fleetops_health": "ok"})
             self.history({"event": "health-passed", "slot": slot, "version": env.get("fleetops_trial_version", "")})
@@ -482,6 +491,8 @@ class Tool:
             reason = f"install inconsistent: swupdate exit {done.returncode} but the environment says {'switched' if consistent else 'not switched'}"
             if errors:
                 reason += f" ({'; '.join(errors[-2:])})"
+        elif done.returncode < 0:
+            reason = f"swupdate was killed (signal {-done.returncode}) during the install; slot {target} is incomplete"
         else:
             reason = "swupdate refused: " + ("; ".join(errors[-2:]) or f"exit {done.returncode}")
         self.history({"event": "refused", "slot": target, "version": version, "reason": reason})

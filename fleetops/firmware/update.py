@@ -138,7 +138,7 @@ def update_gateway(
         with step("reboot"):
             say(f"{target.name}: rebooting into slot {result.to_slot}")
             remote.reboot(target)
-        budget = (status.get("bootlimit", 3) + 1) * (BOOT_SECONDS + policy.health_timeout.get(target.name, 20)) + 60
+        budget = (status.get("bootlimit", 3) + 1) * (BOOT_SECONDS + policy.health_timeout.get(target.name, 50)) + 60
         with step("trial"):
             settled = _wait_settled(target, status.get("boot_id", ""), budget)
         if not settled.get("trial_pending"):
