@@ -71,6 +71,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "firmware",
         "A/B firmware: build and verify signed bundles, health-gated updates.  e.g. fleetops firmware update fw.swu --canary 1",
     ),
+    "schedule": (
+        "fleetops.cli.schedule",
+        "schedule",
+        "Scheduled checks, deploys, backups on systemd timers, with history and notifications.  e.g. fleetops schedule add health --every 15m -- check",
+    ),
     "runs": ("fleetops.cli.runs", "runs", "List and show run records.  e.g. fleetops runs show latest"),
 }
 

@@ -8,6 +8,7 @@ from pyinfra import host
 
 from fleetops.roles.baseline import baseline
 from fleetops.roles.edge import edge_app
+from fleetops.roles.firmware import firmware
 from fleetops.roles.ftp import ftp_server
 from fleetops.roles.mysql import mysql_server
 from fleetops.roles.platform import platform_receiver
@@ -23,4 +24,5 @@ if "db" in host.groups or "platform" in host.groups:
 if "platform" in host.groups:
     platform_receiver()  # after the database it lives in
 if "gateway" in host.groups:
+    firmware()  # A/B firmware, only where group data declares `firmware`
     edge_app()

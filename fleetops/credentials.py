@@ -95,3 +95,23 @@ def _self_signed(names: list[str], days: int, now: datetime.datetime) -> tuple[s
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem, not_after.timestamp()
+
+
+def control_node_key(host: str) -> tuple[Secret, str]:
+    """The SSH key a control node (``roles/control.py``) reaches its targets with: (the private key
+    in OpenSSH format, a Secret; the ``authorized_keys`` line). Made once, kept here, so the node
+    and every target get the same key in one run."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    directory = private_dir(credentials_dir() / f"control-{_checked(host)}")
+    key_path, public_path = directory / "id_ed25519", directory / "id_ed25519.pub"
+    if not (key_path.exists() and public_path.exists()):
+        key = Ed25519PrivateKey.generate()
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        ).decode()
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        atomic_write_text(key_path, private)
+        atomic_write_text(public_path, f"{public.decode()} fleetops-control@{host}\n")
+    return Secret(key_path.read_text()), public_path.read_text().strip()
