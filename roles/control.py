@@ -4,8 +4,8 @@ On hosts of group ``control`` (group data ``control``): fleetops from an offline
 and every dependency, ``pip --no-index`` into a release venv, switched atomically) at
 ``/opt/fleetops``, ``/usr/local/bin/fleetops``, the system account ``fleetops`` the schedules run
 as, its SSH key (made and kept on the controller, 0600 on the node), the targets' host keys (strict
-checking stays on), an inventory of the targets at ``/etc/fleetops/inventory/inventory.py`` with
-the controller's group data beside it, and the deploy files. On every target the node's public key
+checking stays on), an inventory of the targets at ``/etc/fleetops/inventory/inventory.py`` holding
+each target's data as the controller evaluated it, and the deploy files. On every target the node's public key
 is authorized for the login the controller itself uses, so the node reaches exactly what the
 controller reaches, with its own revocable key.
 """
@@ -35,6 +35,7 @@ ROOT, ETC, STATE, USER = "/opt/fleetops", "/etc/fleetops", "/var/lib/fleetops", 
 INVENTORY = f"{ETC}/inventory/inventory.py"
 KEY = f"{STATE}/.ssh/id_ed25519"
 KNOWN_HOSTS = f"{STATE}/.ssh/known_hosts"
+WRAPPER = f'#!/bin/sh\nexec {ROOT}/current/venv/bin/python -m fleetops.cli "$@"\n'
 TEXTFILES = "/var/lib/prometheus/node-exporter"  # node_exporter's textfile collector (Debian's default)
 
 
@@ -57,21 +58,22 @@ def control_node() -> None:
     release = f"{ROOT}/releases/{source_key()}"
     bundle_release(name="Install fleetops", bundle=remote, release=release)
     atomic_link(name="Switch current to the release", path=f"{ROOT}/current", target=release)
-    files.link(name="fleetops on the PATH", path="/usr/local/bin/fleetops", target=f"{ROOT}/current/venv/bin/fleetops")
+    # a wrapper, not a link to the console script: the venv was built as <release>.partial and
+    # renamed, so its scripts' shebangs name a path that no longer exists
+    files.put(name="fleetops on the PATH", src=StringIO(WRAPPER), dest="/usr/local/bin/fleetops", mode="755")
     for path, mode in ((STATE, "700"), (f"{STATE}/.ssh", "700"), (TEXTFILES, "755")):
         files.directory(name=f"Directory {path}", path=path, mode=mode, user=USER, group=USER)
     private, _public = control_node_key(host.name)
     managed_file(name="The node's SSH key", path=KEY, content=private.reveal(), mode="600", user=USER, group=USER,
                  sensitive=True, backup=False)  # fmt: skip
     managed_file(name="The targets' host keys", path=KNOWN_HOSTS, content=known_hosts(targets), user=USER, group=USER)
-    for path in (f"{ETC}/inventory", f"{ETC}/inventory/group_data", f"{ETC}/deploys"):
+    for path in (f"{ETC}/inventory", f"{ETC}/deploys"):
         files.directory(name=f"Directory {path}", path=path, mode="750", group=USER)
     managed_file(
         name="Inventory of the targets", path=INVENTORY, content=inventory_text(targets), mode="640", group=USER
     )
-    for source, dest in ((spec.group_data, f"{ETC}/inventory/group_data"), (spec.deploys, f"{ETC}/deploys")):
-        if source:
-            _copy_folder(Path(source).expanduser().resolve(), dest)
+    if spec.deploys:
+        _copy_folder(Path(spec.deploys).expanduser().resolve(), f"{ETC}/deploys")
 
 
 @deploy("Authorize control nodes")
@@ -107,10 +109,34 @@ def target_hosts(spec: ControlSpec, node: str | None = None) -> list:
     return chosen
 
 
+def plain(value):
+    """Host data as literals the node's inventory file can hold (a Secret revealed: the file is
+    0640 root:fleetops, as a control node holds the credentials it deploys with)."""
+    from fleetops.secrets import Secret
+
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def host_data(target) -> dict:
+    """The target's data as the controller evaluated it (group data merged), minus connection keys."""
+    return {k: plain(v) for k, v in target.data.dict().items() if not k.startswith(("ssh_", "_"))}
+
+
 def inventory_text(targets: list) -> str:
-    """A pyinfra inventory of the targets as the node reaches them (its key, strict host keys)."""
+    """A pyinfra inventory of the targets as the node reaches them (its key, strict host keys),
+    each with its data as the controller evaluated it, so the node deploys and checks with the
+    same values (group-data files that compute values on the controller are not re-run there)."""
     hosts = {
         t.name: {
+            **host_data(t),
             "ssh_hostname": str(t.data.get("ssh_hostname") or t.name),
             "ssh_port": int(t.data.get("ssh_port") or 22),
             "ssh_user": str(t.data.get("ssh_user") or "root"),

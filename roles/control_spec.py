@@ -9,12 +9,10 @@ from fleetops.roles.spec import Strict
 
 class ControlSpec(Strict):
     """A host of group ``control`` runs fleetops itself (schedules live there). ``targets`` are
-    the groups or hosts it manages (default: every other host of the inventory); ``group_data``
-    is the controller's group-data folder copied to the node (relative to the working directory
-    or absolute), so scheduled deploys and checks see the same data as the controller."""
+    the groups or hosts it manages (default: every other host of the inventory); their data, as
+    the controller evaluates it, goes into the node's inventory."""
 
     targets: list[str] = Field(default_factory=list)
-    group_data: str | None = None
     deploys: str | None = None  # a folder of deploy files copied to /etc/fleetops/deploys
 
 

@@ -183,4 +183,6 @@ def _units(spec: FirmwareSpec) -> None:
         _if=any_changed(written[layout.AGENT_UNIT]),
     )
     systemd.service(name="Health gate enabled", service=layout.HEALTH_UNIT, enabled=True)
-    systemd.service(name="Trial deadline armed", service=f"{layout.DEADLINE_UNIT}.timer", running=True, enabled=True)
+    # enabled, not started: its OnStartupSec counts from a boot, and trials only begin with one
+    # (started long after boot it would fire at once and go inactive, so every converge would start it)
+    systemd.service(name="Trial deadline armed at every boot", service=f"{layout.DEADLINE_UNIT}.timer", enabled=True)

@@ -28,9 +28,9 @@ CHECK_STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
 def fleetops_command() -> list[str]:
-    """This fleetops, as a command (the console script next to the running interpreter)."""
-    script = Path(sys.executable).parent / "fleetops"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "fleetops.cli"]
+    """This fleetops, as a command: its own interpreter (a console script's shebang may name the
+    path a relocated venv was built at)."""
+    return [sys.executable, "-m", "fleetops.cli"]
 
 
 def command_for(schedule: Schedule) -> list[str]:
@@ -58,7 +58,10 @@ def summary_of(schedule: Schedule, stdout: str, stderr: str) -> str:
     if schedule.verb == "deploy":
         try:
             record = json.loads(stdout)
-            return f"run {record['run_id']}: {record['status']}, {json.dumps(record['summary'])}"
+            changed = [f"{name}: {op['name']}" for name, host in record["hosts"].items()
+                       for op in host["operations"] if op["changed"]]  # fmt: skip
+            text = f"run {record['run_id']}: {record['status']}, {json.dumps(record['summary'])}"
+            return text + "".join(f"\n  changed {line}" for line in changed[:20])
         except (ValueError, KeyError, TypeError):
             pass
     lines = [line for line in (stdout + "\n" + stderr).splitlines() if line.strip()]

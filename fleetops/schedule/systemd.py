@@ -53,7 +53,9 @@ def install(schedule: Schedule) -> None:
     Path(lock_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     _chown(Path(state), schedule.user)
     _chown(Path(lock_dir), schedule.user)
-    command = fleetops_command()[0] if len(fleetops_command()) == 1 else "/usr/local/bin/fleetops"
+    # the stable link a control node has (releases come and go), else this fleetops
+    stable = Path("/usr/local/bin/fleetops")
+    command = [str(stable)] if stable.exists() else fleetops_command()
     atomic_write_text(
         UNIT_DIR / f"{schedule.unit}.service", units.service_text(schedule, command, state, lock_dir), 0o644
     )

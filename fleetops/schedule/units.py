@@ -8,21 +8,11 @@ from fleetops.render import render
 from fleetops.schedule.spec import Schedule, seconds
 
 
-def service_text(schedule: Schedule, fleetops: str, state: str, lock_dir: str) -> str:
+def service_text(schedule: Schedule, fleetops: list[str], state: str, lock_dir: str) -> str:
     """A oneshot running ``fleetops schedule exec NAME`` under ``flock -n``: a second start while
     one runs fails at once instead of queueing behind it."""
-    exec_start = " ".join(
-        shlex.quote(part)
-        for part in (
-            "/usr/bin/flock",
-            "--nonblock",
-            f"{lock_dir}/{schedule.name}.lock",
-            fleetops,
-            "schedule",
-            "exec",
-            schedule.name,
-        )
-    )
+    argv: list[str] = ["/usr/bin/flock", "--nonblock", f"{lock_dir}/{schedule.name}.lock", *fleetops]
+    exec_start = " ".join(shlex.quote(part) for part in [*argv, "schedule", "exec", schedule.name])
     return render(
         "schedule/schedule.service.j2",
         schedule=schedule,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fleetops import sshutil
-from tests.e2e.helpers import GROUP_DATA, address, fleetops, inventory_with, run, run_ok
+from tests.e2e.helpers import address, fleetops, inventory_with, run, run_ok
 from tests.schedule.receivers import HttpReceiver, SmtpReceiver
 
 pytestmark = pytest.mark.lab
@@ -45,8 +45,7 @@ def control(lab, converged, tmp_path_factory):
     """The inventory with e2e2 in group control; the control role converged twice."""
     work = tmp_path_factory.mktemp("schedule")
     inventory = inventory_with(
-        work, lab, "control", f"control = {{'targets': ['e2e1', 'e2e3'], 'group_data': {str(GROUP_DATA)!r}, "
-        f"'deploys': {str(REPO / 'deploys')!r}}}",
+        work, lab, "control", f"control = {{'targets': ['e2e1', 'e2e3'], 'deploys': {str(REPO / 'deploys')!r}}}",
     )  # fmt: skip
     with open(inventory, "a") as handle:
         handle.write(f"control = [(name, _HOSTS[name]) for name in [{NODE!r}]]\n")
@@ -87,8 +86,8 @@ def _write(lab, host: str, path: str, text: str) -> None:
         client.close()
 
 
-def schedule(*args: str, inventory: Path):
-    return fleetops("schedule", *args, "--on", NODE, "-i", str(inventory), timeout=300)
+def schedule(verb: str, *args: str, inventory: Path):
+    return fleetops("schedule", verb, "--on", NODE, "-i", str(inventory), *args, timeout=300)
 
 
 def history(control, name: str) -> list[dict]:
@@ -108,7 +107,7 @@ def test_the_control_node_runs_fleetops_against_its_targets_with_its_own_key(lab
     out = run_ok(
         lab,
         NODE,
-        f"runuser -u fleetops -- env FLEETOPS_STATE_DIR=/var/lib/fleetops fleetops check -i {NODE_INVENTORY} --suite /etc/fleetops/sched.yml",
+        f"cd / && runuser -u fleetops -- env FLEETOPS_STATE_DIR=/var/lib/fleetops /usr/local/bin/fleetops check -i {NODE_INVENTORY} --suite /etc/fleetops/sched.yml",
     )
     assert "OK" in out
     keys = run_ok(lab, "e2e1", "cat /root/.ssh/authorized_keys")
@@ -117,13 +116,13 @@ def test_the_control_node_runs_fleetops_against_its_targets_with_its_own_key(lab
 
 
 def test_a_one_minute_check_schedule_runs_by_itself_and_tells_each_change_once(lab, spec, control):
-    inventory, work = control["inventory"], control["work"]
-    with HttpReceiver(address=spec.gateway) as hook, SmtpReceiver(work, address=spec.gateway) as smtp:
+    inventory, work, bridge = control["inventory"], control["work"], str(spec.gateway)
+    with HttpReceiver(address=bridge) as hook, SmtpReceiver(work, address=bridge) as smtp:
         _write(lab, NODE, "/etc/fleetops/smtp-ca.pem", Path(smtp.cert).read_text())
         done = schedule(
             "add", "health", "--every", "1m", "--throttle", "0s",
             "--webhook", hook.url, "--webhook-token-file", str(work / "hook.token"),
-            "--email", "ops@example.com", "--email-from", "fleetops@example.com", "--smtp-host", spec.gateway,
+            "--email", "ops@example.com", "--email-from", "fleetops@example.com", "--smtp-host", bridge,
             "--smtp-port", str(smtp.port), "--smtp-user", smtp.user, "--smtp-password-file", str(work / "smtp.password"),
             "--smtp-ca", "/etc/fleetops/smtp-ca.pem",
             "--", "check", "-i", NODE_INVENTORY, "--suite", "/etc/fleetops/sched.yml",
@@ -142,7 +141,7 @@ def test_a_one_minute_check_schedule_runs_by_itself_and_tells_each_change_once(l
         assert len(runs) >= 2 and {r["state"] for r in runs} == {"OK"}, runs
         assert hook.received == [] and smtp.messages == [], "nothing changed: nothing sent"
         prom = run_ok(lab, NODE, "cat /var/lib/prometheus/node-exporter/fleetops-health.prom")
-        assert 'fleetops_check_status{check="probe-service",host="e2e1"} 0.0' in prom, prom
+        assert 'fleetops_check_status{check="probe-service",host="e2e1",kind="service"} 0.0' in prom, prom
         run_ok(lab, "e2e1", "systemctl stop fleetops-sched-probe")
         assert schedule("run", "health", inventory=inventory).returncode == 1
         assert [m["state"] for m in hook.received] == ["CRITICAL"] and len(smtp.messages) == 1
@@ -165,10 +164,14 @@ def test_overlapping_runs_are_prevented(lab, control):
     second = schedule("run", "slow", inventory=inventory)
     assert second.returncode == 2 and "schedule slow is running now" in second.stderr
     code, _out, _err = run(
-        lab, NODE, "runuser -u fleetops -- /usr/bin/flock --nonblock /var/lib/fleetops/schedules/slow.lock true"
+        lab, NODE, "cd / && runuser -u fleetops -- /usr/bin/flock --nonblock /var/lib/fleetops/schedules/slow.lock true"
     )
     assert code == 1, "the run holds its lock: a second exec gives up at once"
-    run_ok(lab, NODE, "while systemctl is-active --quiet fleetops-schedule-slow.service; do sleep 1; done")
+    run_ok(
+        lab,
+        NODE,
+        'while [ "$(systemctl show -p ActiveState --value fleetops-schedule-slow.service)" = activating ]; do sleep 1; done',
+    )
     assert len(history(control, "slow")) == 1
 
 

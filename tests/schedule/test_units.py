@@ -11,7 +11,7 @@ from fleetops.schedule.units import service_text, timer_text
 
 def test_an_interval_schedule_renders_a_locked_oneshot_and_its_timer():
     schedule = Schedule(name="health", args=["check", "--suite", "my suite;rm"], every="15m", randomized_delay="1m")
-    service = service_text(schedule, "/usr/local/bin/fleetops", "/var/lib/fleetops", "/var/lib/fleetops/schedules")
+    service = service_text(schedule, ["/usr/local/bin/fleetops"], "/var/lib/fleetops", "/var/lib/fleetops/schedules")
     assert (
         "ExecStart=/usr/bin/flock --nonblock /var/lib/fleetops/schedules/health.lock /usr/local/bin/fleetops schedule exec health"
         in service
