@@ -276,7 +276,7 @@ def rollback(inventory, limit, exclude, parallel, reason, yes) -> None:
     from fleetops.fanout import per_host
     from fleetops.firmware.hosts import firmware_hosts
     from fleetops.firmware.remote import Unreachable, run_tool
-    from fleetops.firmware.update import Stop, _wait_settled
+    from fleetops.firmware.update import Stop, wait_settled
     from fleetops.inventory import resolve_inventory
 
     if not yes:
@@ -290,7 +290,7 @@ def rollback(inventory, limit, exclude, parallel, reason, yes) -> None:
             answer = run_tool(host.target, "rollback", "--by", "operator", "--reboot", stdin=reason)
             if not answer.ok:
                 return name, "failed", answer.error
-            after = _wait_settled(host.target, before.data.get("boot_id", ""), 180)
+            after = wait_settled(host.target, before.data.get("boot_id", ""), 180)
             return name, "rolled back", f"now {after.get('version')} on slot {after.get('booted_slot')}"
         except Unreachable as error:
             return name, "unreachable", str(error)

@@ -140,7 +140,7 @@ def update_gateway(
             remote.reboot(target)
         budget = (status.get("bootlimit", 3) + 1) * (BOOT_SECONDS + policy.health_timeout.get(target.name, 50)) + 60
         with step("trial"):
-            settled = _wait_settled(target, status.get("boot_id", ""), budget)
+            settled = wait_settled(target, status.get("boot_id", ""), budget)
         if not settled.get("trial_pending"):
             _from_history(target, result)  # the gateway ended the trial itself
         else:
@@ -157,7 +157,7 @@ def update_gateway(
                         raise Stop("failed", f"rollback failed: {answer.error}")
             if verdict is not None:
                 with step("rollback boot"):
-                    _wait_settled(target, settled.get("boot_id", ""), BOOT_SECONDS + 60)
+                    wait_settled(target, settled.get("boot_id", ""), BOOT_SECONDS + 60)
             _from_history(target, result)
     except Stop as stop:
         result.outcome, result.reason, result.by = stop.outcome, stop.reason, stop.by
@@ -202,7 +202,7 @@ def settled_state(stdout: str, old_boot_id: str) -> dict | None:
     return status
 
 
-def _wait_settled(target: SshTarget, old_boot_id: str, budget: float) -> dict:
+def wait_settled(target: SshTarget, old_boot_id: str, budget: float) -> dict:
     deadline = time.monotonic() + budget
     while time.monotonic() < deadline:
         try:
