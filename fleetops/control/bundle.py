@@ -8,6 +8,7 @@ so an unchanged fleetops is not rebuilt and a second converge uploads nothing.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -52,10 +53,15 @@ def build_control_bundle() -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fleetops-control-") as tmp:
-        wheels = Path(tmp) / "wheels"
-        _run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(SOURCE)], "pip wheel"
-        )
+        wheels, tree = Path(tmp) / "wheels", Path(tmp) / "source"
+        # built from a copy: setuptools leaves build/ behind in the tree it builds, and a stale
+        # build/lib there would put deleted modules into the next wheel
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for package in PACKAGES:
+            shutil.copytree(SOURCE / package, tree / package, ignore=ignore)
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(SOURCE / name, tree / name)
+        _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(tree)], "pip wheel")
         wheel = next(wheels.glob("fleetops-*.whl"))
         argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                 "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
