@@ -182,7 +182,16 @@ def _units(spec: FirmwareSpec) -> None:
         restarted=True,
         _if=any_changed(written[layout.AGENT_UNIT]),
     )
-    systemd.service(name="Health gate enabled", service=layout.HEALTH_UNIT, enabled=True)
-    # enabled, not started: its OnStartupSec counts from a boot, and trials only begin with one
-    # (started long after boot it would fire at once and go inactive, so every converge would start it)
-    systemd.service(name="Trial deadline armed at every boot", service=f"{layout.DEADLINE_UNIT}.timer", enabled=True)
+    # Enabled, not started, as the links `systemctl enable` makes: the health gate runs at boot
+    # and the deadline's OnStartupSec counts from a boot (trials begin with one). pyinfra's
+    # enabled fact only sees units systemd has loaded, and a unit that never ran gets unloaded,
+    # so `enabled=True` would enable them again on every converge.
+    for unit, wanted_by in (
+        (layout.HEALTH_UNIT, "multi-user.target"),
+        (f"{layout.DEADLINE_UNIT}.timer", "timers.target"),
+    ):
+        files.link(
+            name=f"Enable {unit} (at every boot)",
+            path=f"/etc/systemd/system/{wanted_by}.wants/{unit}",
+            target=f"/etc/systemd/system/{unit}",
+        )
