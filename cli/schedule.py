@@ -52,6 +52,7 @@ def _remote(on_host: str, inventory: str | None, args: list[str], stdin: str = "
     from fleetops.checking.target import SshTarget
     from fleetops.errors import InputError
     from fleetops.inventory import load_inventory, resolve_inventory, select_hosts
+    from fleetops.sshutil import exec_command
 
     hosts = select_hosts(load_inventory(resolve_inventory(inventory)), (on_host,), ())
     if len(hosts) != 1:
@@ -64,13 +65,10 @@ def _remote(on_host: str, inventory: str | None, args: list[str], stdin: str = "
         click.echo(f"fleetops: {on_host} unreachable: {error}", err=True)
         return EXIT_FAILED
     try:
-        channel_in, out, err = client.exec_command(command, timeout=3600)
-        if stdin:
-            channel_in.write(stdin)
-        channel_in.channel.shutdown_write()
-        click.echo(out.read().decode(errors="replace"), nl=False)
-        click.echo(err.read().decode(errors="replace"), nl=False, err=True)
-        return out.channel.recv_exit_status()
+        status, stdout, stderr = exec_command(client, command, timeout=3600, stdin=stdin)
+        click.echo(stdout, nl=False)
+        click.echo(stderr, nl=False, err=True)
+        return status
     finally:
         client.close()
 

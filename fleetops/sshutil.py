@@ -46,9 +46,15 @@ def connect(
     return client
 
 
-def exec_command(client: paramiko.SSHClient, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
-    """Run one command; return (exit status, stdout, stderr). ``command`` must be pre-quoted."""
-    _stdin, stdout, stderr = client.exec_command(command, timeout=timeout)
+def exec_command(
+    client: paramiko.SSHClient, command: str, timeout: float = 60.0, stdin: str = ""
+) -> tuple[int, str, str]:
+    """Run one command, ``stdin`` fed to it and then closed (secrets go this way, never in argv);
+    return (exit status, stdout, stderr). ``command`` must be pre-quoted."""
+    channel_in, stdout, stderr = client.exec_command(command, timeout=timeout)
+    if stdin:
+        channel_in.write(stdin)
+    channel_in.channel.shutdown_write()
     out = stdout.read().decode(errors="replace")
     err = stderr.read().decode(errors="replace")
     return stdout.channel.recv_exit_status(), out, err

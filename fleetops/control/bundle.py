@@ -16,7 +16,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from fleetops.edge.bundle import PLATFORMS, PYTHON_VERSION
+from fleetops.edge.bundle import PLATFORMS, PYTHON_VERSION, download_wheels
 from fleetops.errors import EnvironmentProblem
 from fleetops.paths import cache_dir
 
@@ -63,12 +63,7 @@ def build_control_bundle() -> Path:
             shutil.copy2(SOURCE / name, tree / name)
         _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(tree)], "pip wheel")
         wheel = next(wheels.glob("fleetops-*.whl"))
-        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
-                "-d", str(wheels), str(wheel)]  # fmt: skip
-        for platform in PLATFORMS:
-            argv += ["--platform", platform]
-        _run(argv, "pip download")
+        download_wheels([str(wheel)], wheels, "control")
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text("fleetops\n")
         partial = out.with_suffix(".partial")

@@ -56,6 +56,20 @@ PLATFORM = Bundle(
 )
 
 
+def download_wheels(what: list[str], dest: Path, name: str) -> None:
+    """``pip download`` of ``what`` (``-r FILE`` or wheel files) and every dependency into
+    ``dest``, as binary wheels for the hosts' Python and platform, not the controller's."""
+    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--only-binary=:all:",
+            "--python-version", PYTHON_VERSION, "--implementation", "cp", *what, "-d", str(dest)]  # fmt: skip
+    for platform in PLATFORMS:
+        argv += ["--platform", platform]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EnvironmentProblem(
+            f"cannot build the {name} bundle: pip download failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1]
+        )
+
+
 def bundle_key(bundle: Bundle = EDGE) -> str:
     return bundle.key()
 
@@ -69,31 +83,7 @@ def build_bundle(bundle: Bundle = EDGE) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{bundle.name}-bundle-") as tmp:
         wheels = Path(tmp) / "wheels"
-        argv = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--python-version",
-            PYTHON_VERSION,
-            "--implementation",
-            "cp",
-            "-r",
-            str(bundle.requirements),
-            "-d",
-            str(wheels),
-        ]
-        for platform in PLATFORMS:
-            argv += ["--platform", platform]
-        proc = subprocess.run(argv, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise EnvironmentProblem(
-                f"cannot build the {bundle.name} bundle: pip download failed: "
-                + (proc.stderr.strip().splitlines() or ["?"])[-1]
-            )
+        download_wheels(["-r", str(bundle.requirements)], wheels, bundle.name)
         partial = out.with_suffix(".partial")
         with tarfile.open(partial, "w:gz") as tar:
             for path in bundle.files:

@@ -59,11 +59,10 @@ def _rootfs(rootdir: Path, version: str) -> bytes:
             else:
                 tar.addfile(info)
         data = (version + "\n").encode()
-        for directory in ("etc",):
-            if not (rootdir / directory).is_dir():
-                info = tarfile.TarInfo(directory)
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
+        if not (rootdir / "etc").is_dir():  # the version file needs its directory in the archive
+            info = tarfile.TarInfo("etc")
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
         info = tarfile.TarInfo(layout.VERSION_FILE)
         info.size, info.mode = len(data), 0o644
         tar.addfile(info, io.BytesIO(data))

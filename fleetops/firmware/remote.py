@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import paramiko
 
+from fleetops import sshutil
 from fleetops.checking.target import SshTarget
 from fleetops.firmware import layout
 
@@ -45,12 +46,7 @@ def run_tool(target: SshTarget, *args: str, stdin: str = "", timeout: float = 30
     """``fleetops-fw ARGS`` on the gateway (one connection); Unreachable when SSH fails."""
     client = connect(target)
     try:
-        channel_in, out, err = client.exec_command(tool_command(*args), timeout=timeout)
-        if stdin:
-            channel_in.write(stdin)
-        channel_in.channel.shutdown_write()
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-        status = out.channel.recv_exit_status()
+        status, stdout, stderr = sshutil.exec_command(client, tool_command(*args), timeout, stdin)
     except (paramiko.SSHException, OSError) as error:
         raise Unreachable(f"{type(error).__name__}: {error}") from None
     finally:
@@ -72,9 +68,8 @@ def run_shell(target: SshTarget, command: str, timeout: float = 30) -> tuple[int
     """A fixed command (no user input in it); (exit status, stdout). Unreachable when SSH fails."""
     client = connect(target)
     try:
-        _in, out, _err = client.exec_command(command, timeout=timeout)
-        text = out.read().decode(errors="replace")
-        return out.channel.recv_exit_status(), text
+        status, stdout, _stderr = sshutil.exec_command(client, command, timeout)
+        return status, stdout
     except (paramiko.SSHException, OSError) as error:
         raise Unreachable(f"{type(error).__name__}: {error}") from None
     finally:

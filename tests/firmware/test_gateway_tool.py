@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -79,8 +80,11 @@ def arm_trial(tool: Tool, version: str = "2.0.0", slot: str = "b") -> None:
 
 
 def health_test(tool: Tool, name: str, script: str) -> None:
-    path = tool.slot_dir("b") / "usr/lib/fleetops-fw" if name == "slot" else None
-    target = (path / "health") if path else (tool.slot_dir("a").parents[2] / "health.d" / name)
+    """``name == "slot"``: slot b's own health test; else a test in the health.d directory."""
+    if name == "slot":
+        target = tool.slot_dir("b") / "usr/lib/fleetops-fw/health"
+    else:
+        target = Path(tool.config["health_dir"]) / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("#!/bin/sh\n" + script + "\n")
     target.chmod(target.stat().st_mode | stat.S_IXUSR)
