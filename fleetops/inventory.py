@@ -125,3 +125,22 @@ def _ansible_inventory(path: Path, override_data: dict | None):
     for pyinfra_host in inventory:
         register_sensitive_values(dict(pyinfra_host.data.dict()))
     return inventory
+
+
+def hosts_declaring(path: Path, limit: Iterable[str], exclude: Iterable[str], model, declared) -> list[tuple]:
+    """``(host, value)`` for every selected host whose data, validated with the pydantic ``model``,
+    declares something (``declared(data)`` is not None), e.g. a backup policy or A/B firmware;
+    InputError naming host and key when a host's data does not validate."""
+    from pydantic import ValidationError
+
+    from fleetops.validation import describe_validation_error
+
+    found = []
+    for host in select_hosts(load_inventory(path), limit, exclude):
+        try:
+            value = declared(model.model_validate(dict(host.data.dict())))
+        except ValidationError as error:
+            raise InputError(f"host {host.name}: {describe_validation_error(error)}") from None
+        if value is not None:
+            found.append((host, value))
+    return found

@@ -21,22 +21,13 @@ DATABASE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 def backup_hosts(inventory_path: Path, limit: tuple[str, ...], exclude: tuple[str, ...]) -> list[SshTarget]:
     """Selected hosts whose group data declares ``mysql.backup``."""
-    from fleetops.inventory import load_inventory, select_hosts
+    from fleetops.inventory import hosts_declaring
     from fleetops.roles.mysql_spec import MysqlData
-    from fleetops.validation import describe_validation_error
-    from pydantic import ValidationError
 
-    targets = []
-    for host in select_hosts(load_inventory(inventory_path), limit, exclude):
-        try:
-            data = MysqlData.model_validate(dict(host.data.dict()))
-        except ValidationError as error:
-            raise InputError(f"host {host.name}: {describe_validation_error(error)}") from None
-        if data.mysql.backup is not None:
-            targets.append(SshTarget.from_host(host))
-    if not targets:
+    found = hosts_declaring(inventory_path, limit, exclude, MysqlData, lambda data: data.mysql.backup)
+    if not found:
         raise InputError("no selected host has a backup policy (group data mysql.backup)")
-    return targets
+    return [SshTarget.from_host(host) for host, _policy in found]
 
 
 def script_command(action: str, *args: str) -> str:
