@@ -14,21 +14,30 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 @click.group()
 def backup() -> None:
-    """Backups made by the MySQL role's timer (group data mysql.backup).
+    """Database and application backups (group data mysql.backup, app_backup, backup_store).
 
     \b
-    fleetops backup run
-    fleetops backup list --limit db1
+    fleetops backup run                         # every database host, now
+    fleetops backup run --app edge              # the edge app's files on its gateways
+    fleetops backup list --limit db1 [--store]  # here, or what the backup host holds
     fleetops backup restore --latest --database shop --yes
-    fleetops backup verify
+    fleetops backup restore --to "2026-12-01 10:42:00" --yes
+    fleetops backup restore --before-statement 'DROP TABLE `?items' --yes
+    fleetops backup restore --app edge --latest --yes
+    fleetops backup verify                      # verify-by-restore + point-in-time proof
     """
 
 
-def _targets(inventory, limit, exclude):
+def _targets(inventory, limit, exclude, app=None):
     from fleetops.backup.remote import backup_hosts
     from fleetops.inventory import resolve_inventory
 
-    return backup_hosts(resolve_inventory(inventory), limit, exclude)
+    return backup_hosts(resolve_inventory(inventory), limit, exclude, app)
+
+
+app_option = click.option(
+    "--app", metavar="APP", help="An application's backups (edge, platform) instead of the databases."
+)
 
 
 def _finish(answers, as_json: bool, rows, columns, title: str) -> None:
@@ -44,14 +53,17 @@ def _finish(answers, as_json: bool, rows, columns, title: str) -> None:
 
 @backup.command()
 @inventory_options
+@app_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 @click.option("-v", "--verbose", count=True)
-def run(inventory, limit, exclude, parallel, as_json, verbose) -> None:
-    """Start a backup now on every database host (the same systemd service the timer starts)."""
+def run(inventory, limit, exclude, parallel, app, as_json, verbose) -> None:
+    """Start a backup now on every host of the set (the same systemd service the timer starts);
+    it is copied to the backup host when one is declared."""
     setup_logging(verbose, False)
-    from fleetops.backup.remote import RUN_COMMAND, on_hosts
+    from fleetops.backup.remote import on_hosts, run_command, set_name
 
-    answers = on_hosts(_targets(inventory, limit, exclude), RUN_COMMAND, parallel=parallel)
+    set_name(app)
+    answers = on_hosts(_targets(inventory, limit, exclude, app), run_command(app), parallel=parallel)
     rows = [
         (
             a.host,
@@ -67,17 +79,21 @@ def run(inventory, limit, exclude, parallel, as_json, verbose) -> None:
 
 @backup.command(name="list")
 @inventory_options
+@app_option
+@click.option("--store", is_flag=True, help="What the backup host holds for each host, not the host itself.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
-def list_(inventory, limit, exclude, parallel, as_json) -> None:
-    """Backups per host with size, age, databases and whether their checksums still match."""
-    from fleetops.backup.remote import on_hosts, script_command
+def list_(inventory, limit, exclude, parallel, app, store, as_json) -> None:
+    """Backups per host with size, age, contents, whether their checksums still match and
+    whether they are on the backup host."""
+    from fleetops.backup.remote import agent_command, on_hosts, set_name
 
-    answers = on_hosts(_targets(inventory, limit, exclude), script_command("list"), parallel=parallel)
+    command = agent_command("list", set_name(app)) + (" --store" if store else "")
+    answers = on_hosts(_targets(inventory, limit, exclude, app), command, parallel=parallel)
     now = time.time()
     rows = []
     for answer in answers:
         if not answer.ok:
-            rows.append((answer.host, "", "", "", "", "failed", answer.error))
+            rows.append((answer.host, "", "", "", "", "failed", "", answer.error))
         for item in answer.lines:
             manifest = item.get("manifest") or {}
             rows.append(
@@ -85,37 +101,67 @@ def list_(inventory, limit, exclude, parallel, as_json) -> None:
                     answer.host,
                     item["id"],
                     _size(item["bytes"]),
-                    _age(now - item["created"]),
-                    ",".join(manifest.get("databases", [])),
-                    "ok" if item["checksums_ok"] else "failed",
+                    _age(now - (item.get("created") or (manifest.get("finished") or now))),
+                    ",".join(manifest.get("databases") or manifest.get("paths") or []),
+                    {True: "ok", False: "failed", None: "sealed"}[item.get("checksums_ok")],
+                    "store" if item.get("where") == "store" else ("yes" if item.get("shipped") else "no"),
                     "",
                 )
             )
-    _finish(answers, as_json, rows, ["host", "backup", "size", "age", "databases", "checksums", "error"], "backups")
+    columns = ["host", "backup", "size", "age", "contents", "checksums", "off-host", "error"]
+    _finish(answers, as_json, rows, columns, "backups")
 
 
 @backup.command()
 @inventory_options
-@click.option("--latest", is_flag=True, help="Restore the newest backup.")
+@app_option
+@click.option("--latest", is_flag=True, help="Restore the newest backup (here or on the backup host).")
 @click.option("--backup", "backup_id", metavar="ID", help="Restore this backup (see `backup list`).")
+@click.option(
+    "--to", "to", metavar="TIME", help="Point in time: host-local 'YYYY-MM-DD HH:MM:SS', ISO with offset, or @EPOCH."
+)
+@click.option(
+    "--before-statement", metavar="REGEX", help="Point in time: just before the newest binlog event matching."
+)
 @click.option("--database", "databases", multiple=True, metavar="DB", help="Only these databases (repeatable).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask (required when not on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
-def restore(inventory, limit, exclude, parallel, latest, backup_id, databases, yes, as_json) -> None:
-    """Restore databases from a backup, overwriting their tables. Checksums are verified first."""
-    from fleetops.backup.remote import on_hosts, script_command
+def restore(inventory, limit, exclude, parallel, app, latest, backup_id, to, before_statement, databases, yes,
+            as_json) -> None:  # fmt: skip
+    """Restore from a backup (fetched from the backup host when it is not on the host), or to a
+    point in time by replaying binlogs; checksums are verified first, a fresh backup is taken after."""
+    from fleetops.backup.remote import agent_command, on_hosts, point_in_time, set_name, statement_pattern
     from fleetops.errors import InputError
 
-    if latest == bool(backup_id):
-        raise InputError("restore needs exactly one of --latest or --backup ID")
-    command = script_command("restore", backup_id or "latest", *databases)
-    targets = _targets(inventory, limit, exclude)
+    pitr = to is not None or before_statement is not None
+    if latest and backup_id:
+        raise InputError("restore takes --latest or --backup ID, not both")
+    if to is not None and before_statement is not None:
+        raise InputError("restore takes --to or --before-statement, not both")
+    if not (latest or backup_id or pitr):
+        raise InputError("restore needs one of --latest, --backup ID, --to TIME or --before-statement REGEX")
+    if app is not None and (pitr or databases):
+        raise InputError("an app restore takes --latest or --backup ID only")
+    command = agent_command(
+        "restore",
+        set_name(app),
+        backup_id or "latest",
+        *databases,
+        to=point_in_time(to) if to is not None else None,
+        before_statement=statement_pattern(before_statement) if before_statement is not None else None,
+    )
+    targets = _targets(inventory, limit, exclude, app)
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("restore overwrites data: pass --yes when not on a terminal")
         names = ", ".join(t.name for t in targets)
+        what = (
+            f"to {to}"
+            if to
+            else (f"to before {before_statement!r}" if before_statement else backup_id or "the latest backup")
+        )
         click.confirm(
-            f"Restore {backup_id or 'the latest backup'} ({', '.join(databases) or 'all databases'}) on {names}?",
+            f"Restore {what} ({', '.join(databases) or app or 'all databases'}) on {names}?",
             abort=True,
             err=True,
         )
@@ -124,13 +170,14 @@ def restore(inventory, limit, exclude, parallel, latest, backup_id, databases, y
         (
             a.host,
             "ok" if a.ok else "failed",
-            ",".join(line["restored"] for line in a.lines if "restored" in line),
-            next((line["backup"] for line in a.lines if "backup" in line), ""),
+            ",".join(str(line["restored"]) for line in a.lines if "restored" in line),
+            next((line["backup"] for line in a.lines if "restored" in line), ""),
+            next((f"{line['restore_seconds']} s" for line in a.lines if "restore_seconds" in line), ""),
             a.error,
         )
         for a in answers
     ]
-    _finish(answers, as_json, rows, ["host", "status", "restored", "backup", "error"], "restore")
+    _finish(answers, as_json, rows, ["host", "status", "restored", "from backup", "took", "error"], "restore")
 
 
 @backup.command()
@@ -138,10 +185,13 @@ def restore(inventory, limit, exclude, parallel, latest, backup_id, databases, y
 @click.option("--backup", "backup_id", default="latest", show_default=True, metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")
 def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
-    """Restore a backup into scratch databases and compare row counts and checksums with its record."""
-    from fleetops.backup.remote import on_hosts, script_command
+    """Restore a backup into scratch databases and compare row counts and checksums with its
+    record; with point-in-time recovery on, also replay the copied binlogs to between two marker
+    writes and check that exactly the first one is there."""
+    from fleetops.backup.remote import agent_command, on_hosts
 
-    answers = on_hosts(_targets(inventory, limit, exclude), script_command("verify", backup_id), parallel=parallel)
+    command = agent_command("verify", "mysql", backup_id)
+    answers = on_hosts(_targets(inventory, limit, exclude), command, parallel=parallel)
     rows = [
         (
             a.host,

@@ -6,6 +6,7 @@
 
 from pyinfra import host
 
+from fleetops.roles.backup import app_backups, backup_store
 from fleetops.roles.baseline import baseline
 from fleetops.roles.edge import edge_app
 from fleetops.roles.firmware import firmware
@@ -26,3 +27,5 @@ if "platform" in host.groups:
 if "gateway" in host.groups:
     firmware()  # A/B firmware, only where group data declares `firmware`
     edge_app()
+app_backups()  # only where group data declares `app_backup`
+backup_store()  # only on hosts other hosts name as `backup_store`

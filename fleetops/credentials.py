@@ -101,10 +101,21 @@ def control_node_key(host: str) -> tuple[Secret, str]:
     """The SSH key a control node (``roles/control.py``) reaches its targets with: (the private key
     in OpenSSH format, a Secret; the ``authorized_keys`` line). Made once, kept here, so the node
     and every target get the same key in one run."""
+    return _ssh_keypair(f"control-{_checked(host)}", f"fleetops-control@{host}")
+
+
+def backup_ship_key(host: str) -> tuple[Secret, str]:
+    """The SSH key a host sends its backups to the backup host with (``roles/backup.py``): its own,
+    so the store can pin it to a forced command and revoke it alone. Kept here like the control
+    node's, so a replacement host converged under the same name can fetch its old backups."""
+    return _ssh_keypair(f"backup-ship-{_checked(host)}", f"fleetops-backup@{host}")
+
+
+def _ssh_keypair(directory_name: str, comment: str) -> tuple[Secret, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    directory = private_dir(credentials_dir() / f"control-{_checked(host)}")
+    directory = private_dir(credentials_dir() / directory_name)
     key_path, public_path = directory / "id_ed25519", directory / "id_ed25519.pub"
     if not (key_path.exists() and public_path.exists()):
         key = Ed25519PrivateKey.generate()
@@ -113,5 +124,5 @@ def control_node_key(host: str) -> tuple[Secret, str]:
         ).decode()
         public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
         atomic_write_text(key_path, private)
-        atomic_write_text(public_path, f"{public.decode()} fleetops-control@{host}\n")
+        atomic_write_text(public_path, f"{public.decode()} {comment}\n")
     return Secret(key_path.read_text()), public_path.read_text().strip()

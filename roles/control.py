@@ -29,6 +29,7 @@ from fleetops.roles.bundled_service import service_layout
 from fleetops.roles.control_spec import ControlData, ControlSpec
 from fleetops.roles.data import role_data
 from fleetops.roles.packages import install
+from fleetops.roles.ssh_trust import known_hosts
 
 SPECS = (ControlData,)
 ROOT, ETC, STATE, USER = "/opt/fleetops", "/etc/fleetops", "/var/lib/fleetops", "fleetops"
@@ -66,7 +67,13 @@ def control_node() -> None:
     private, _public = control_node_key(host.name)
     managed_file(name="The node's SSH key", path=KEY, content=private.reveal(), mode="600", user=USER, group=USER,
                  sensitive=True, backup=False)  # fmt: skip
-    managed_file(name="The targets' host keys", path=KNOWN_HOSTS, content=known_hosts(targets), user=USER, group=USER)
+    managed_file(
+        name="The targets' host keys",
+        path=KNOWN_HOSTS,
+        content=known_hosts(targets, "the control node"),
+        user=USER,
+        group=USER,
+    )
     for path in (f"{ETC}/inventory", f"{ETC}/deploys"):
         files.directory(name=f"Directory {path}", path=path, mode="750", group=USER)
     managed_file(
@@ -159,23 +166,6 @@ def inventory_text(targets: list) -> str:
     if not groups:
         body.append("hosts = list(_HOSTS.items())\n")
     return "".join(body)
-
-
-def known_hosts(targets: list) -> str:
-    """The controller's known_hosts lines for the targets (their host keys, public)."""
-    lines: list[str] = []
-    for target in targets:
-        path = target.data.get("ssh_known_hosts_file")
-        address = str(target.data.get("ssh_hostname") or target.name)
-        if not path or not Path(path).is_file():
-            raise InputError(
-                f"host {target.name}: the control node needs its host key, and ssh_known_hosts_file is not set"
-            )
-        for line in Path(path).read_text().splitlines():
-            names = line.split(" ", 1)[0].split(",")
-            if (address in names or f"[{address}]:{target.data.get('ssh_port') or 22}" in names) and line not in lines:
-                lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 def _copy_folder(source: Path, dest: str) -> None:

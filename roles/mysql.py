@@ -1,4 +1,5 @@
-"""The MySQL/MariaDB role: install, secure, tune, databases, users and grants, scheduled backups.
+"""The MySQL/MariaDB role: install, secure, tune, databases, users and grants, scheduled backups
+(the backup agent and its sets come from :mod:`roles.backup`; binary logs for point-in-time recovery).
 
 Split by concern like a model Ansible role; every step reads facts first and runs SQL only when
 something differs, so a second converge changes nothing (password changes included: the stored
@@ -7,15 +8,18 @@ hash is compared by digest, see :mod:`fleetops.facts.mysql`).
 
 from __future__ import annotations
 
+import zlib
+
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, systemd
 
 from fleetops.facts.mysql import MysqlAccounts, MysqlDatabases, MysqlGrants, MysqlSecurity
-from fleetops.operations.conditions import any_changed
 from fleetops.operations.files import managed_file
 from fleetops.operations.mysql import auth_digest, mysql_statements, sql_string
 from fleetops.render import render
+from fleetops.roles.backup import backup_set, install_agent, ship_config, timer
+from fleetops.roles.backup_spec import BackupData
 from fleetops.roles.data import os_family, role_data
 from fleetops.roles.mysql_spec import BackupPolicy, DbUserSpec, MysqlData, MysqlSpec
 from fleetops.roles.packages import install
@@ -23,15 +27,16 @@ from fleetops.roles.packages import install
 PACKAGES = {"debian": ["mariadb-server", "mariadb-client"], "redhat": ["mysql-server"]}
 SERVICE = {"debian": "mariadb", "redhat": "mysqld"}
 CONFIG = {"debian": "/etc/mysql/mariadb.conf.d/90-fleetops.cnf", "redhat": "/etc/my.cnf.d/90-fleetops.cnf"}
-BACKUP_SCRIPT = "/usr/local/sbin/fleetops-mysql-backup"
 BACKUP_OPTIONS = "/etc/fleetops/mysql-backup.cnf"
 BACKUP_KEY = "/etc/fleetops/mysql-backup.key"
 BACKUP_UNIT = "fleetops-mysql-backup"
-BACKUP_PRIVILEGES = "SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, PROCESS"
+BINLOG_UNIT = "fleetops-mysql-binlogs"
+# what mysqldump --single-transaction --master-data needs (RELOAD, BINLOG MONITOR: the position)
+BACKUP_PRIVILEGES = ("SELECT", "RELOAD", "PROCESS", "LOCK TABLES", "BINLOG MONITOR", "SHOW VIEW", "EVENT", "TRIGGER")
 
 
 # The group-data models this role reads: validated before a deploy that uses it connects.
-SPECS = (MysqlData,)
+SPECS = (MysqlData, BackupData)
 
 
 @deploy("MySQL server")
@@ -46,7 +51,7 @@ def mysql_server() -> None:
     config = managed_file(
         name="Server settings",
         path=CONFIG[family],
-        content=render("mysql/fleetops.cnf.j2", mysql=spec),
+        content=render("mysql/fleetops.cnf.j2", mysql=spec, binlog=binlog_settings(spec)),
         # the server parses every option file; an unknown or malformed setting fails here
         validate_installed="mariadbd --help --verbose >/dev/null 2>&1 || mysqld --help --verbose >/dev/null",
     )
@@ -169,16 +174,30 @@ def _grant_object(key: str) -> str:
 
 
 def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:
-    """The backup account, its 0600 option file, the script, and a systemd service + timer."""
+    """The backup account (grants converged), its 0600 option file, the key, and the agent's
+    ``mysql`` set with its timer, plus the binlog timer when point-in-time recovery is on."""
     backup_user = DbUserSpec(name="fleetops_backup", host="localhost", password=policy.password)
+    account = _account(backup_user)
+    existing = host.get_fact(MysqlAccounts).get(("fleetops_backup", "localhost"))
     _account_password(
         backup_user,
-        host.get_fact(MysqlAccounts).get(("fleetops_backup", "localhost")),
+        existing,
         label="backup-user",
         create_name="Backup account",
         alter_name="Password of the backup account",
-        grants_on_create=(f"GRANT {BACKUP_PRIVILEGES} ON *.* TO {_account(backup_user)}",),
+        grants_on_create=(f"GRANT {', '.join(BACKUP_PRIVILEGES)} ON *.* TO {account}",),
     )
+    if existing is not None:
+        granted = host.get_fact(MysqlGrants, user="fleetops_backup", host="localhost")
+        if granted != {(privilege, "*.*") for privilege in BACKUP_PRIVILEGES}:
+            mysql_statements(
+                name="Grants of the backup account",
+                label="grants",
+                statements=[
+                    f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account}",
+                    f"GRANT {', '.join(BACKUP_PRIVILEGES)} ON *.* TO {account}",
+                ],
+            )
     files.directory(name="fleetops settings directory", path="/etc/fleetops", mode="700")
     managed_file(
         name="Backup account option file",
@@ -197,34 +216,27 @@ def backups(spec: MysqlSpec, policy: BackupPolicy) -> None:
             sensitive=True,
             backup=False,
         )
-    names = [db.name for db in spec.databases if db.present]
-    managed_file(
-        name="Backup script",
-        path=BACKUP_SCRIPT,
-        mode="750",
-        backup=False,
-        content=render("mysql/backup.sh.j2", policy=policy, databases=names),
-        validate="bash -n {}",
-    )
-    service = managed_file(
-        name="Backup service unit",
-        path=f"/etc/systemd/system/{BACKUP_UNIT}.service",
-        content=render("mysql/backup.service.j2", script=BACKUP_SCRIPT),
-        backup=False,
-    )
-    timer = managed_file(
-        name="Backup timer unit",
-        path=f"/etc/systemd/system/{BACKUP_UNIT}.timer",
-        content=render("mysql/backup.timer.j2", policy=policy),
-        backup=False,
-    )
-    systemd.daemon_reload(name="Reload systemd units", _if=any_changed(service, timer))
-    systemd.service(
-        name="Backup timer enabled and started",
-        service=f"{BACKUP_UNIT}.timer",
-        running=policy.enabled,
-        enabled=policy.enabled,
-    )
-    systemd.service(
-        name="Restart the backup timer", service=f"{BACKUP_UNIT}.timer", restarted=True, _if=timer.did_change
-    )
+    install_agent()
+    config = {
+        "destination": policy.destination,
+        "databases": [db.name for db in spec.databases if db.present],
+        "compression": policy.compression,
+        "key_file": BACKUP_KEY if policy.encryption_key is not None else None,
+        "options_file": BACKUP_OPTIONS,
+        "pitr": policy.pitr,
+        "retention": policy.rules(),
+        "store": ship_config(),
+    }
+    backup_set("mysql", config, unit=BACKUP_UNIT, description="fleetops MySQL/MariaDB backup",
+               schedule=policy.schedule, enabled=policy.enabled, after=f"{SERVICE[os_family()]}.service")  # fmt: skip
+    if policy.pitr:
+        timer(BINLOG_UNIT, "fleetops MySQL/MariaDB binlog copies", policy.binlog_schedule, policy.enabled,
+              "ship-binlogs", after=f"{SERVICE[os_family()]}.service")  # fmt: skip
+
+
+def binlog_settings(spec: MysqlSpec) -> dict | None:
+    """The server's binary-log settings when backups want point-in-time recovery."""
+    if spec.backup is None or not spec.backup.pitr:
+        return None
+    server_id = spec.backup.server_id or zlib.crc32(host.name.encode()) % 4294967294 + 1
+    return {"server_id": server_id, "expire_seconds": spec.backup.binlog_expire_days * 86400}

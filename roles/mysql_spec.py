@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from fleetops.roles.backup_spec import Retention
 from fleetops.roles.spec import AbsolutePath, OptionFileSecret, SecretStr, Strict
 
 # Identifiers reach SQL and shell commands, so they are allow-listed here, never escaped ad hoc.
@@ -73,19 +74,22 @@ class DbUserSpec(Strict):
         }
 
 
-class BackupPolicy(Strict):
-    """Scheduled logical backups of every declared database (systemd timer on the db host)."""
+class BackupPolicy(Retention):
+    """Scheduled logical backups of every declared database (systemd timer on the db host), with
+    binary logs for point-in-time recovery and GFS retention (``roles/backup_spec.Retention``)."""
 
     enabled: bool = True
     schedule: OnCalendar = "daily"  # systemd OnCalendar, e.g. "*-*-* 02:30:00" or "hourly"
     destination: AbsolutePath = "/var/backups/fleetops-mysql"
-    keep_count: int = Field(7, ge=1, le=1000)  # newest N successful backups always kept
-    keep_days: int = Field(14, ge=1, le=3650)  # older ones beyond N removed after this age
     compression: Literal["zstd", "gzip", "none"] = "zstd"
     encryption_key: SecretStr | None = None  # AES-256 (openssl, pbkdf2) when set
     max_age_hours: float = Field(26, gt=0)  # the check's limit for the newest backup
     max_verify_age_hours: float = Field(24 * 8, gt=0)  # the check's limit for the last verify
     password: OptionFileSecret  # of the backup account (fleetops_backup@localhost), kept in a 0600 option file
+    pitr: bool = True  # binary logging (ROW), positions recorded with each dump, binlogs copied
+    binlog_schedule: OnCalendar = "*:0/5"  # how often binlogs are flushed and copied (the off-host window)
+    binlog_expire_days: int = Field(14, ge=1, le=3650)  # the server's own binlogs (copies follow retention)
+    server_id: int | None = Field(None, ge=1, le=4294967295)  # default: derived from the host name
 
 
 class MysqlSpec(Strict):

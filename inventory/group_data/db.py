@@ -20,7 +20,9 @@ mysql = {
     "backup": {
         "schedule": "*-*-* 02:30:00",
         "password": "lab-backup-password",
-        "keep_count": 7,
-        "keep_days": 14,
+        "keep_last": 3,
+        "keep_daily": 7,
+        "keep_weekly": 4,
+        "keep_monthly": 6,
     },
 }

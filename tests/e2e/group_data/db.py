@@ -17,7 +17,6 @@ mysql = {
     "backup": {
         "schedule": "*-*-* *:*:00",  # every minute, so a test can watch the timer fire
         "password": CANARY_BACKUP_PASSWORD,
-        "keep_count": 50,
-        "keep_days": 1,
+        "keep_last": 50,  # the minutely timer must not prune what a test still uses
     },
 }
