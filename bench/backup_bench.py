@@ -38,7 +38,7 @@ GROUP_DATA = """
 mysql = {
     "databases": [{"name": "bench"}],
     "backup": {"schedule": "*-*-01 00:00:00", "password": "bench-backup-password",
-               "keep_count": 2, "keep_days": 1},
+               "keep_last": 2, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0},
 }
 """
 

@@ -191,7 +191,9 @@ def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
     from fleetops.backup.remote import agent_command, on_hosts
 
     command = agent_command("verify", "mysql", backup_id)
+    started = time.time()
     answers = on_hosts(_targets(inventory, limit, exclude), command, parallel=parallel)
+    _record_drill(answers, inventory, started)
     rows = [
         (
             a.host,
@@ -202,6 +204,25 @@ def verify(inventory, limit, exclude, parallel, backup_id, as_json) -> None:
         for a in answers
     ]
     _finish(answers, as_json, rows, ["host", "status", "backup", "detail"], "verify")
+
+
+def _record_drill(answers, inventory, started: float) -> None:
+    """Each host's verification as the check ``backup:drill`` in the check history, so a
+    scheduled restore drill shows up in `fleetops check history` beside the health checks."""
+    from fleetops.checking import history
+    from fleetops.checking.engine import CheckRun
+    from fleetops.checks.result import CheckResult, Status
+
+    results = []
+    for answer in answers:
+        last = answer.lines[-1] if answer.lines else {}
+        status = Status.OK if answer.ok and last.get("status") == "ok" else Status.CRITICAL
+        if not answer.ok and not answer.lines:
+            status = Status.UNKNOWN  # unreachable or refused: no verdict about the backup
+        message = f"backup {last.get('backup')} verified by restore" if status == Status.OK else (
+            last.get("detail") or answer.error or "verify failed")  # fmt: skip
+        results.append(CheckResult(answer.host, "backup:drill", "backup", status, message, last.get("backup")))
+    history.append(CheckRun("backup-drill", str(inventory or ""), started, time.time(), results))
 
 
 def _size(count: float) -> str:

@@ -100,13 +100,27 @@ def test_backup_needs_hosts_with_a_policy(runner, dead_inventory, isolated_state
 
 
 def test_backup_restore_argument_rules(runner, dead_inventory, isolated_state):
-    result = runner.invoke(
-        app, ["backup", "restore", "-i", str(dead_inventory), "--latest", "--backup", "20261125T000000Z"]
-    )
-    assert result.exit_code == 2 and "exactly one of --latest or --backup" in result.output
-    from fleetops.backup.remote import script_command
+    for args, message in [
+        (["--latest", "--backup", "20261125T000000Z"], "--latest or --backup ID, not both"),
+        ([], "needs one of --latest, --backup ID, --to TIME or --before-statement REGEX"),
+        (["--to", "2026-12-01 10:00:00", "--before-statement", "DROP"], "--to or --before-statement, not both"),
+        (["--to", "yesterday"], "--to: not a time"),
+        (["--before-statement", "DROP ("], "--before-statement: not a valid pattern"),
+        (["--app", "edge", "--to", "2026-12-01 10:00:00"], "an app restore takes --latest or --backup ID only"),
+        (["--app", "nginx", "--latest"], "not an app with backups: 'nginx'"),
+    ]:
+        result = runner.invoke(app, ["backup", "restore", "-i", str(dead_inventory), "--yes", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+    from fleetops.backup.remote import agent_command, point_in_time
     from fleetops.errors import InputError
 
-    assert script_command("restore", "latest", "shop").endswith("restore latest shop")
+    assert agent_command("restore", "mysql", "latest", "shop").endswith("restore mysql latest shop")
+    assert agent_command("restore", "mysql", "latest", before_statement="DROP TABLE `x`; rm -rf /").endswith(
+        "--before-statement 'DROP TABLE `x`; rm -rf /'"
+    )
+    assert point_in_time("2026-12-01 10:42:00") == "2026-12-01 10:42:00"  # host-local, as given
+    assert point_in_time("2026-12-01T10:42:00Z") == "@1796121720.0"
+    assert point_in_time("2026-12-01T11:42:00+01:00") == "@1796121720.0"
     with pytest.raises(InputError, match="not a backup id"):
-        script_command("restore", "x; rm -rf /")
+        agent_command("restore", "mysql", "x; rm -rf /")

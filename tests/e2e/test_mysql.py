@@ -43,7 +43,7 @@ def db(converged, deploy, lab):
 
 
 def backup_ids(lab) -> list[str]:
-    code, out, err = run(lab, HOST, "fleetops-mysql-backup list")
+    code, out, err = run(lab, HOST, "fleetops-backup list mysql")
     assert code == 0, err
     return [json.loads(line)["id"] for line in out.splitlines()]
 

@@ -1,7 +1,5 @@
 """MySQL role pieces without a server: spec, SQL quoting, password digests, grants, templates."""
 
-import subprocess
-
 import pytest
 from pydantic import ValidationError
 
@@ -65,20 +63,36 @@ def test_spec_normalises_privileges_and_checks_references():
 
 
 def test_server_settings_template():
-    config = render("mysql/fleetops.cnf.j2", mysql=spec(settings={"slow_query_log": True, "max_connections": 50}))
+    config = render(
+        "mysql/fleetops.cnf.j2", mysql=spec(settings={"slow_query_log": True, "max_connections": 50}), binlog=None
+    )
     assert "[mysqld]" in config and "slow_query_log = ON" in config
     assert "max_connections = 50" in config and "bind-address = 127.0.0.1" in config
+    assert "log_bin" not in config
+
+
+def test_point_in_time_recovery_turns_on_row_binlogs():
+    config = render("mysql/fleetops.cnf.j2", mysql=spec(), binlog={"server_id": 7, "expire_seconds": 86400})
+    assert "log_bin = fleetops-bin\nbinlog_format = ROW\nserver_id = 7\nbinlog_expire_logs_seconds = 86400" in config
 
 
 @pytest.mark.parametrize("compression", ["zstd", "gzip", "none"])
-def test_backup_script_renders_and_parses(tmp_path, compression):
+def test_backup_units_run_the_agent_and_hold_no_secret(compression):
     policy = spec(
         databases=[{"name": "shop"}],
         backup={"password": "canary-pw-123", "compression": compression, "encryption_key": "canary-key-456"},
     ).backup
-    script = render("mysql/backup.sh.j2", policy=policy, databases=["shop"])
-    path = tmp_path / "backup.sh"
-    path.write_text(script)
-    assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    assert "DATABASES=(shop )" in script and "set -euo pipefail" in script
-    assert "canary-pw-123" not in script and "canary-key-456" not in script  # files only
+    unit = render("backup/agent.service.j2", description="d", agent="/usr/local/sbin/fleetops-backup",
+                  arguments="run mysql", after="mariadb.service")  # fmt: skip
+    timer = render("backup/agent.timer.j2", description="d", schedule=policy.schedule)
+    assert "ExecStart=/usr/local/sbin/fleetops-backup run mysql" in unit and "After=mariadb.service" in unit
+    assert "OnCalendar=daily" in timer and "Persistent=true" in timer
+    assert policy.rules() == {"keep_last": 3, "keep_within_days": 0, "keep_daily": 7, "keep_weekly": 4,
+                              "keep_monthly": 6}  # fmt: skip
+    for text in (unit, timer, repr(policy.rules())):
+        assert "canary-pw-123" not in text and "canary-key-456" not in text  # 0600 files only
+
+
+def test_the_old_retention_keys_get_a_one_line_migration_error():
+    with pytest.raises(ValidationError, match="keep_count/keep_days were replaced by GFS retention"):
+        spec(backup={"password": "pw", "keep_count": 7})

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 
 import pytest
+from pathlib import Path
 from click.testing import CliRunner
 from pydantic import ValidationError
 
@@ -89,14 +89,19 @@ def test_f5_backup_destination_is_a_plain_absolute_path(bad):
         _policy(destination="/var/backups/" + bad if not bad.startswith(("relative", "/")) else bad)
 
 
-def test_f5_backup_script_quotes_values_for_bash(tmp_path):
-    """Even a value that bypassed the spec is a literal string to bash, never code."""
-    policy = _policy().model_construct(**{**dict(_policy()), "destination": f"{tmp_path}/$(touch PWNED)'x"})
-    script = render("mysql/backup.sh.j2", policy=policy, databases=["shop"])
-    line = next(line for line in script.splitlines() if line.startswith("DEST="))
-    out = subprocess.run(["bash", "-c", f'{line}\nprintf %s "$DEST"'], capture_output=True, text=True, cwd=tmp_path)
-    assert out.stdout == f"{tmp_path}/$(touch PWNED)'x"
-    assert not (tmp_path / "PWNED").exists()
+def test_f5_backup_values_never_reach_a_shell(tmp_path, capsys):
+    """The destination reaches the backup agent as JSON and every command as an argv list: a
+    value that bypassed the spec is a path, never code."""
+    from fleetops.backup.agent import mysql
+
+    strange = f"{tmp_path}/$(touch PWNED)'x"
+    mysql.list_backups({"destination": strange, "store": None})
+    mysql.prune({"destination": strange, "retention": {"keep_last": 1}, "store": None})
+    assert not (tmp_path / "PWNED").exists() and not list(tmp_path.iterdir())
+    agent = Path(mysql.__file__).parent
+    for module in agent.glob("*.py"):
+        source = module.read_text()
+        assert "shell=True" not in source and "os.system" not in source, module.name
 
 
 # ----- F6: the backup password was written unescaped into a MySQL option file ------------------

@@ -1,13 +1,15 @@
 """Logical dumps: written through compression (and encryption), hashed on the way, and unpacked.
 
 A dump with ``--single-transaction --master-data=2`` prints the binlog position of its snapshot
-near the top; the pump reads that line as the SQL streams past, so the table statistics can be
-taken right after, in a snapshot of their own whose position is recorded too (verify replays the
-gap between the two, so the statistics hold even while the server takes writes during a backup).
+near the top; the pump reads that line as the SQL streams past. The pump also keeps a sha256 of
+each table's ``INSERT`` lines: the record of what the dump holds, taken from the dump itself (so
+it is consistent with it by construction, even while the server takes writes) at the cost of
+hashing the stream once. Verify restores the file into scratch, dumps that again and compares.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 from .binlogs import ROOT_CLIENT, UNLOGGED, Position
 from .common import CHUNK, AgentError, pipeline
 
+INSERT = b"INSERT INTO `"
 CHANGE_MASTER = re.compile(rb"CHANGE MASTER TO MASTER_LOG_FILE='([^']+)', MASTER_LOG_POS=(\d+);")
 HEAD_LIMIT = 1 << 20
 
@@ -59,6 +62,7 @@ class Dump:
         self.started = threading.Event()  # the snapshot exists (position seen, or none expected)
         self.error: BaseException | None = None
         self.digest, self.size = "", 0
+        self.tables: dict[str, hashlib._Hash] = {}  # table -> sha256 of its INSERT lines
         self._with_position = with_position
         self._dump = subprocess.Popen(
             dump_argv(config, database, with_position), stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -77,10 +81,13 @@ class Dump:
         self._stderr = self._dump.stderr.read()  # type: ignore[union-attr]
 
     def _pump(self) -> None:
-        head = b""
+        head, carry = b"", b""
         try:
             with open(self._write_end, "wb", buffering=0) as sink:
                 for block in iter(lambda: self._dump.stdout.read1(CHUNK), b""):  # type: ignore[union-attr]
+                    lines = (carry + block).split(b"\n")
+                    carry = lines.pop()
+                    self._hash_lines(lines)
                     if not self.started.is_set():
                         head += block
                         match = CHANGE_MASTER.search(head)
@@ -89,16 +96,31 @@ class Dump:
                         if match or not self._with_position or len(head) > HEAD_LIMIT:
                             self.started.set()
                     sink.write(block)
+                self._hash_lines([carry])
         except BaseException as error:  # noqa: BLE001 - reported by finish()
             self.error = error
+            self._dump.kill()  # nobody reads its output any more: it must not block forever
         finally:
             self.started.set()
+
+    def _hash_lines(self, lines: list[bytes]) -> None:
+        for line in lines:
+            if line.startswith(INSERT):
+                name = line[len(INSERT) : line.index(b"`", len(INSERT))].decode()
+                if name not in self.tables:
+                    self.tables[name] = hashlib.sha256()
+                self.tables[name].update(line)
+
+    def table_digests(self) -> str:
+        """``table<TAB>sha256`` lines, sorted (a table without rows has no line)."""
+        return "".join(f"{name}\t{digest.hexdigest()}\n" for name, digest in sorted(self.tables.items()))
 
     def _pack(self, config: dict, path: Path, read_end: int) -> None:
         try:
             with open(read_end, "rb") as source, open(path, "wb") as sink:
                 self.digest, self.size = pipeline(pack_commands(config), sink, source)
-                os.fsync(sink.fileno())
+                if path != Path(os.devnull):
+                    os.fsync(sink.fileno())
         except BaseException as error:  # noqa: BLE001 - reported by finish()
             self.error = error
 

@@ -1,7 +1,5 @@
-"""Table statistics (rows and ``CHECKSUM TABLE`` per table) taken inside one consistent snapshot.
-
-The snapshot's binlog position (``Binlog_snapshot_file/position``) is recorded with them, so a
-verification knows exactly which state they describe.
+"""Table statistics (rows and ``CHECKSUM TABLE`` per table) inside one consistent snapshot: the
+record backups made before round 2 kept, which verify still compares them with.
 """
 
 from __future__ import annotations

@@ -56,8 +56,6 @@ def serve(config: dict, client: str, request: str, stdin: IO[bytes], stdout: IO[
     if not words:
         raise AgentError("refused: no request (this account runs the backup store only)")
     verb, args = words[0], words[1:]
-    if args and args[0] not in config["clients"][client]:
-        raise AgentError(f"refused: {client} keeps no {args[0]!r} backups here (not in the store's config)")
     base = Path(config["root"]) / client
     handlers = {
         "put": (4, lambda: _put(_backup_dir(base, args[0], args[1]), args[2], args[3], stdin)),
@@ -65,7 +63,7 @@ def serve(config: dict, client: str, request: str, stdin: IO[bytes], stdout: IO[
         "binlog": (3, lambda: _put(_binlog_dir(base, args[0]), _binlog(args[1]), args[2], stdin, sidecar=True)),
         "list": (1, lambda: _list(base / _set(args[0]))),
         "binlogs": (1, lambda: _binlogs(_binlog_dir(base, args[0]))),
-        "get": (3, lambda: _get(_sealed(_backup_dir(base, args[0], args[1])) / _file(args[2]), stdout)),
+        "get": (3, lambda: _get(_sealed(_backup_dir(base, args[0], args[1]), _file(args[2])), stdout)),
         "get-binlog": (2, lambda: _get(_binlog_dir(base, args[0]) / _binlog(args[1]), stdout)),
     }
     if verb not in handlers:
@@ -73,6 +71,8 @@ def serve(config: dict, client: str, request: str, stdin: IO[bytes], stdout: IO[
     count, handler = handlers[verb]
     if len(args) != count:
         raise AgentError(f"refused: {verb} takes {count} arguments")
+    if args and args[0] not in config["clients"][client]:
+        raise AgentError(f"refused: {client} keeps no {args[0]!r} backups here (not in the store's config)")
     handler()
 
 
@@ -96,10 +96,10 @@ def _binlog_dir(base: Path, set_name: str) -> Path:
     return base / _set(set_name) / "binlogs"
 
 
-def _sealed(directory: Path) -> Path:
+def _sealed(directory: Path, name: str) -> Path:
     if not (directory / SEALED).exists():
         raise AgentError(f"no sealed backup {directory.name}")
-    return directory
+    return directory / name
 
 
 def _put(directory: Path, name: str, digest: str, stdin: IO[bytes], sidecar: bool = False) -> None:

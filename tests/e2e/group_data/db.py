@@ -20,3 +20,5 @@ mysql = {
         "keep_last": 50,  # the minutely timer must not prune what a test still uses
     },
 }
+
+backup_store = "e2e3"  # off-host copies (roles/backup.py makes e2e3 an append-only store)

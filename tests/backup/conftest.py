@@ -1,0 +1,1 @@
+"""Backup agent tests: the agent's modules run on plain directories (no database, no root)."""
