@@ -309,7 +309,7 @@ def verify(config: dict, backup_id: str) -> bool:
 
 
 def _verify_database(config: dict, directory: Path, manifest: dict, database: str) -> None:
-    """Restore into scratch, dump the scratch database again: every table's INSERT lines must
+    """Restore into scratch, dump the scratch database again: every table's data section must
     hash as the backup recorded them (backups from before round 2 recorded CHECKSUM TABLE)."""
     scratch = SCRATCH_PREFIX + database
     sql(f"DROP DATABASE IF EXISTS `{scratch}`; CREATE DATABASE `{scratch}`")
