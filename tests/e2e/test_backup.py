@@ -137,10 +137,10 @@ def edge_backups(edge, lab, tmp_path_factory):
     inventory = inventory_with(
         tmp_path_factory.mktemp("appbackup"), lab, "gateway", 'app_backup = {"apps": ["edge"]}\nbackup_store = "e2e2"'
     )
-    proc = fleetops("deploy", str(REPO / "deploys/backup.py"), "-i", str(inventory), "--limit", f"{GATEWAY},{DB}",
+    proc = fleetops("deploy", str(REPO / "deploys/backup.py"), "-i", str(inventory), "--limit", GATEWAY, "--limit", DB,
                     "--yes", "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    again = fleetops("deploy", str(REPO / "deploys/backup.py"), "-i", str(inventory), "--limit", f"{GATEWAY},{DB}",
+    again = fleetops("deploy", str(REPO / "deploys/backup.py"), "-i", str(inventory), "--limit", GATEWAY, "--limit", DB,
                      "--yes", "--json")  # fmt: skip
     assert json.loads(again.stdout)["summary"]["changed"] == 0  # converges
     return inventory

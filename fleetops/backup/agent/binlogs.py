@@ -101,6 +101,8 @@ def chain(destination: Path, start: Position) -> list[str]:
     from .common import sha256_file
 
     for name in names:
+        if not (target / name).is_file():
+            raise AgentError(f"binlog copy {name} is missing")
         if sha256_file(target / name) != sums[name]:
             raise AgentError(f"binlog copy {name} does not match its checksum")
     return names

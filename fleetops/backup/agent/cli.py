@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except AgentError as error:
         print(f"fleetops-backup: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file or command that is not there: one line, not a traceback
+        print(f"fleetops-backup: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 1
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -298,7 +298,7 @@ def verify(config: dict, backup_id: str) -> bool:
             _verify_database(config, directory, manifest, database)
         if manifest.get("pitr"):
             _verify_point_in_time(dest, manifest)
-    except AgentError as error:
+    except (AgentError, OSError) as error:
         status, detail = "failed", str(error)
     result = {"backup": backup_id, "status": status, "detail": detail, "time": time.time()}
     write_file(dest / ".last-verify.json", json.dumps(result) + "\n")
