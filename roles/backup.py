@@ -26,7 +26,7 @@ from fleetops.errors import InputError
 from fleetops.operations.conditions import any_changed
 from fleetops.operations.files import managed_file
 from fleetops.render import render
-from fleetops.roles.backup_spec import AppBackupPolicy, BackupData, Retention
+from fleetops.roles.backup_spec import AppBackupPolicy, BackupData
 from fleetops.roles.data import role_data
 from fleetops.roles.packages import install
 from fleetops.roles.ssh_trust import known_hosts
@@ -168,7 +168,7 @@ def app_config(app: str, policy: AppBackupPolicy, store: dict | None) -> dict:
         "paths": layout["paths"],
         "service": layout["service"],
         "databases": databases,
-        "retention": Retention.model_validate(policy.rules()).rules(),
+        "retention": policy.rules(),
         "store": store,
     }
 

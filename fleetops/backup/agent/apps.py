@@ -9,6 +9,7 @@ the app again, and only then drops the old copies; any failure puts the old path
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -76,8 +77,6 @@ def run_backup(config: dict) -> str:
     }
     text = json.dumps(manifest, sort_keys=True) + "\n"
     write_file(work / MANIFEST, text)
-    import hashlib
-
     sums[MANIFEST] = hashlib.sha256(text.encode()).hexdigest()
     write_sums(work, sums)
     os.replace(work, dest / backup_id)

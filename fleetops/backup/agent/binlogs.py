@@ -21,6 +21,7 @@ from .common import (
     pipeline,
     read_sums,
     run,
+    sha256_file,
     write_sums,
 )
 
@@ -98,8 +99,6 @@ def chain(destination: Path, start: Position) -> list[str]:
     for before, after in zip(names, names[1:], strict=False):
         if sequence(after) != sequence(before) + 1:
             raise AgentError(f"binlog chain broken after {before}: the next copy is {after}")
-    from .common import sha256_file
-
     for name in names:
         if not (target / name).is_file():
             raise AgentError(f"binlog copy {name} is missing")

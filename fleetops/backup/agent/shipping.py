@@ -20,8 +20,10 @@ from .common import (
     backup_ids,
     copy_hashed,
     read_sums,
+    sha256_file,
     sums_problem,
     write_file,
+    write_sums,
 )
 
 SHIPPED, SHIPPED_BINLOGS = ".shipped", ".shipped-binlogs"
@@ -58,7 +60,7 @@ def ship_directory(store: dict, set_name: str, dest: Path) -> None:
             continue
         sums = read_sums(directory)
         for name in [*sorted(sums), SUMS]:
-            digest = sums.get(name) or _sha(directory / name)
+            digest = sums.get(name) or sha256_file(directory / name)
             call(store, f"put {set_name} {backup_id} {name} {digest}", directory / name)
         call(store, f"seal {set_name} {backup_id}")
         write_file(directory / SHIPPED, "sealed on the backup host\n")
@@ -79,12 +81,6 @@ def shipped_binlogs(dest: Path) -> set[str]:
         return set((dest / "binlogs" / SHIPPED_BINLOGS).read_text().split())
     except FileNotFoundError:
         return set()
-
-
-def _sha(path: Path) -> str:
-    from .common import sha256_file
-
-    return sha256_file(path)
 
 
 def remote_list(store: dict, set_name: str) -> list[dict]:
@@ -124,8 +120,6 @@ def fetch_binlogs(store: dict, set_name: str, dest: Path) -> list[str]:
         sums[item["name"]] = digest
         fetched.append(item["name"])
     if fetched:
-        from .common import write_sums
-
         write_sums(directory, sums)
         shipped = shipped_binlogs(dest) | set(fetched)
         write_file(directory / SHIPPED_BINLOGS, "".join(f"{n}\n" for n in sorted(shipped)))
