@@ -66,3 +66,21 @@ def test_stop_datetime_keeps_every_event_at_or_before_the_point():
     assert mysql._stop_datetime(f"@{moment + 0.7}") == "2026-12-01 10:42:01"
     with pytest.raises(AgentError, match="not a time"):
         mysql._stop_datetime("yesterday")
+
+
+def test_the_base_of_a_point_in_time_restore_finished_before_the_point(tmp_path, monkeypatch):
+    """Backups here and on the backup host both count; one still running at the point does not."""
+    import json
+
+    from fleetops.backup.agent import shipping
+
+    for backup_id, finished in (("20261201T100000Z", 1000.0), ("20261201T110000Z", 2000.0)):
+        (tmp_path / backup_id).mkdir()
+        (tmp_path / backup_id / "manifest.json").write_text(json.dumps({"finished": finished}))
+    remote = [{"id": "20261201T103000Z", "manifest": {"finished": 1500.0}}]
+    monkeypatch.setattr(shipping, "remote_list", lambda store, set_name: remote)
+    config = {"destination": str(tmp_path), "store": {"address": "backup1"}}
+    assert mysql._base_for(config, "@1999") == "20261201T103000Z"
+    assert mysql._base_for(config, "@2001") == "20261201T110000Z"
+    with pytest.raises(AgentError, match="no backup finished before @999"):
+        mysql._base_for(config, "@999")

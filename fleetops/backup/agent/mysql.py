@@ -197,7 +197,10 @@ def restore(
         if binlogs.server_running():
             binlogs.ship_local(dest)
         if config.get("store"):
-            shipping.fetch_binlogs(config["store"], SET, dest)
+            try:
+                shipping.fetch_binlogs(config["store"], SET, dest)
+            except AgentError as error:  # the local copies may be enough; the chain check says
+                emit(store_unreachable=str(error))
     stop_datetime = _stop_datetime(to) if to is not None else None
     stop_event = None
     if before is not None:
@@ -250,13 +253,18 @@ def _moment(to: str) -> float:
 
 
 def _base_for(config: dict, to: str) -> str:
-    """The newest local backup finished before ``to`` (its data is all older than the point)."""
+    """The newest backup (here or on the backup host) finished before ``to``: its data is all
+    older than the point."""
     moment = _moment(to)
-    candidates = [
-        backup_id
-        for backup_id in backup_ids(destination(config))
-        if (read_json(destination(config) / backup_id / MANIFEST) or {}).get("finished", moment) < moment
-    ]
+    dest = destination(config)
+    finished = {i: (read_json(dest / i / MANIFEST) or {}).get("finished") for i in backup_ids(dest)}
+    if config.get("store"):
+        try:
+            for item in shipping.remote_list(config["store"], SET):
+                finished.setdefault(item["id"], (item.get("manifest") or {}).get("finished"))
+        except AgentError as error:
+            emit(store_unreachable=str(error))
+    candidates = sorted(i for i, done in finished.items() if done is not None and done < moment)
     if not candidates:
         raise AgentError(f"no backup finished before {to}")
     return candidates[-1]
