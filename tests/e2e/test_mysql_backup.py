@@ -1,4 +1,5 @@
-"""Backups beyond the dump on the shared lab: point-in-time restore, the off-host store, app backups.
+"""Backups beyond the dump on the shared lab: point-in-time restore, the off-host store, app backups
+(named to run after test_mysql.py, whose first converge must be the first one).
 
 e2e2 (db) keeps its copies on e2e3 (group data ``backup_store``); the edge app on e2e1 keeps its
 copies on e2e2 in an inventory variant. Uses the MySQL role as ``test_mysql`` converged it.
