@@ -25,7 +25,7 @@ from .common import (
     backup_ids,
     checked,
     emit,
-    fresh_id,
+    begin_backup,
     pipeline,
     read_json,
     remove_tree,
@@ -45,12 +45,8 @@ def set_name(config: dict) -> str:
 
 def run_backup(config: dict) -> str:
     dest = Path(config["destination"])
-    dest.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for leftover in dest.glob(".*.partial"):
-        remove_tree(leftover)
-    backup_id, started = fresh_id(dest), time.time()
-    work = dest / f".{backup_id}.partial"
-    work.mkdir(mode=0o700)
+    started = time.time()
+    backup_id, work = begin_backup(dest)
     missing = [path for path in config["paths"] if not os.path.lexists(path)]
     if missing:
         raise AgentError(f"app {config['app']}: nothing at {', '.join(missing)}")

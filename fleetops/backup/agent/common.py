@@ -75,6 +75,18 @@ def fresh_id(destination: Path) -> str:
     raise AgentError(f"backup {backup_id} exists already")
 
 
+def begin_backup(destination: Path) -> tuple[str, Path]:
+    """A new backup's id and its ``.ID.partial`` work directory (leftovers of interrupted runs
+    removed first: they never count as backups)."""
+    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for leftover in destination.glob(".*.partial"):
+        remove_tree(leftover)
+    backup_id = fresh_id(destination)
+    work = destination / f".{backup_id}.partial"
+    work.mkdir(mode=0o700)
+    return backup_id, work
+
+
 def id_time(backup_id: str) -> datetime.datetime:
     return datetime.datetime.strptime(backup_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
 

@@ -27,7 +27,7 @@ from .common import (
     backup_ids,
     checked,
     emit,
-    fresh_id,
+    begin_backup,
     read_json,
     read_sums,
     remove_tree,
@@ -49,12 +49,8 @@ def destination(config: dict) -> Path:
 def run_backup(config: dict) -> str:
     """Dump every database, statistics beside each, then checksums, manifest, rename, ship, prune."""
     dest = destination(config)
-    dest.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for leftover in dest.glob(".*.partial"):
-        remove_tree(leftover)
-    backup_id, started = fresh_id(dest), time.time()
-    work = dest / f".{backup_id}.partial"
-    work.mkdir(mode=0o700)
+    started = time.time()
+    backup_id, work = begin_backup(dest)
     pitr = bool(config.get("pitr"))
     sums, positions = {}, {}
     for database in config["databases"]:

@@ -18,7 +18,6 @@ copy. Deletion is ``store-prune``, run as root by the backup host's own timer (G
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import shutil
 import sys
@@ -40,6 +39,7 @@ from .common import (
     copy_hashed,
     emit,
     read_json,
+    sha256_file,
     sums_problem,
 )
 
@@ -120,7 +120,7 @@ def _put(directory: Path, name: str, digest: str, stdin: IO[bytes], sidecar: boo
             raise AgentError(f"refused: {name} arrived with sha256 {received[:12]}..., not {digest[:12]}...")
         target = directory / name
         if target.exists():
-            if _sha(target) != digest:
+            if sha256_file(target) != digest:
                 raise AgentError(f"refused: {name} exists with other content (copies are never overwritten)")
         else:
             os.link(temporary, target)  # fails if a racing put created it: never a silent overwrite
@@ -130,14 +130,6 @@ def _put(directory: Path, name: str, digest: str, stdin: IO[bytes], sidecar: boo
     finally:
         temporary.unlink(missing_ok=True)
     emit(stored=name, bytes=size)
-
-
-def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _seal(directory: Path) -> None:
